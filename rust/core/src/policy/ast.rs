@@ -1,0 +1,96 @@
+//! The admitted policy as a tree. Every node keeps an index into `Policy::nodes`, which holds its
+//! JSON Pointer and its canonical text, so a verdict can name the sub-term that dropped a model
+//! with a `u32` instead of a string per model.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Ge,
+    Le,
+    Gt,
+    Lt,
+    Eq,
+    Ne,
+}
+
+impl CmpOp {
+    pub fn parse(s: &str) -> Option<CmpOp> {
+        match s {
+            "ge" => Some(CmpOp::Ge),
+            "le" => Some(CmpOp::Le),
+            "gt" => Some(CmpOp::Gt),
+            "lt" => Some(CmpOp::Lt),
+            "eq" => Some(CmpOp::Eq),
+            "ne" => Some(CmpOp::Ne),
+            _ => None,
+        }
+    }
+    pub const NAMES: &'static [&'static str] = &["ge", "le", "gt", "lt", "eq", "ne"];
+}
+
+/// Index into `Policy::nodes`.
+pub type NodeId = u32;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Number(f64),
+    String(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    And { id: NodeId, items: Vec<Filter> },
+    Or { id: NodeId, items: Vec<Filter> },
+    Not { id: NodeId, item: Box<Filter> },
+    HasCap { id: NodeId, cap: String },
+    Is { id: NodeId, field: String },
+    Cmp { id: NodeId, field: String, op: CmpOp, value: Literal },
+    MeetsReq { id: NodeId },
+    FamilyEq { id: NodeId, family: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rank {
+    Field { id: NodeId, field: String },
+    Normalize { id: NodeId, inner: Box<Rank> },
+    Neg { id: NodeId, inner: Box<Rank> },
+    Scale { id: NodeId, weight: f64, inner: Box<Rank> },
+    Add { id: NodeId, items: Vec<Rank> },
+    Zero { id: NodeId },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Select {
+    Argmax { id: NodeId },
+    TopK { id: NodeId, n: usize, inner: Box<Select> },
+    Sample { id: NodeId, temperature: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mutate {
+    Id,
+    ClampParam { param: String, min: f64, max: f64 },
+}
+
+/// Where a node sits in the term the caller sent, and what it says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeInfo {
+    /// JSON Pointer relative to the policy term.
+    pub path: String,
+    /// Canonical (JCS) text of the sub-term.
+    pub term: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub filter: Filter,
+    pub rank: Rank,
+    pub select: Select,
+    pub mutate: Mutate,
+    pub nodes: Vec<NodeInfo>,
+}
+
+impl Policy {
+    pub fn node(&self, id: NodeId) -> Option<&NodeInfo> {
+        self.nodes.get(id as usize)
+    }
+}

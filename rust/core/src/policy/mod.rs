@@ -1,0 +1,2 @@
+//! Policies: the AST and admission (spec §2).
+pub mod ast;
