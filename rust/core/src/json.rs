@@ -1,6 +1,15 @@
 //! A strict JSON reader (spec §1) and the value type every other module works on.
 //!
-//! Owned by the parsing/admission work: the parser body is filled in there.
+//! The reader is iterative (an explicit stack of open containers), so nesting costs heap, not
+//! machine stack, and the depth limit is checked before a container is opened. The whole text is
+//! validated as UTF-8 once up front; after that strings are sliced, not decoded char by char.
+
+// Errors are cold and carry a path, message and help; boxing them would only move the cost.
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashSet;
+
+use crate::error::{push_index, push_path, Code, Error};
 
 /// A JSON value. Objects keep members in document order (duplicates are rejected on read).
 /// Every number is a finite double: the reader rejects what a double cannot hold exactly
@@ -69,4 +78,869 @@ impl Limits {
     pub const FLOW: Limits = Limits { max_bytes: 8 << 20, max_depth: 128 };
     pub const REQUEST: Limits = Limits { max_bytes: 64 << 20, max_depth: 128 };
     pub const CATALOG: Limits = Limits { max_bytes: 4 << 30, max_depth: 32 };
+}
+
+/// Largest integer a double holds exactly together with all its neighbours (2^53).
+const MAX_EXACT_INT: u64 = 1 << 53;
+
+/// Objects with at least this many members switch duplicate detection from a scan to a set.
+const DUP_SET_THRESHOLD: usize = 16;
+
+/// Reads `input` as one strict JSON text (spec §1). Every rejection carries `code`, a rule from
+/// §1 and the JSON Pointer of the offending value: for `json_syntax` the container being read
+/// (the byte offset is in the message), for `size_limit` and `invalid_utf8` the whole text ("").
+pub fn parse(input: &[u8], limits: Limits, code: Code) -> Result<Value, Error> {
+    if input.len() > limits.max_bytes {
+        return Err(Error::new(
+            code,
+            "size_limit",
+            "",
+            format!("The text is {} bytes, over the limit of {} bytes.", input.len(), limits.max_bytes),
+        ));
+    }
+    let text = match std::str::from_utf8(input) {
+        Ok(text) => text,
+        Err(e) => {
+            return Err(Error::new(
+                code,
+                "invalid_utf8",
+                "",
+                format!("The text is not UTF-8: invalid byte sequence at byte {}.", e.valid_up_to()),
+            ))
+        }
+    };
+    Parser { text, bytes: text.as_bytes(), pos: 0, max_depth: limits.max_depth, code, stack: Vec::new() }.run()
+}
+
+/// An open container. The member or element being read is its "current child": for an array the
+/// index `items.len()`, for an object the pending `key`.
+enum Frame {
+    Array(Vec<Value>),
+    Object { members: Vec<(String, Value)>, key: String, seen: Option<HashSet<String>> },
+}
+
+/// What went wrong inside a string; the caller knows which path to blame.
+enum StrError {
+    Syntax(String),
+    LoneSurrogate(usize),
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    max_depth: usize,
+    code: Code,
+    stack: Vec<Frame>,
+}
+
+impl<'a> Parser<'a> {
+    fn run(mut self) -> Result<Value, Error> {
+        if self.bytes.starts_with(b"\xEF\xBB\xBF") {
+            return Err(self.syntax_at(0, "a byte-order mark is not allowed before JSON text".to_string()));
+        }
+        'value: loop {
+            self.skip_ws();
+            let mut value = match self.bytes.get(self.pos) {
+                Some(b'[') => {
+                    self.check_depth()?;
+                    self.pos += 1;
+                    self.skip_ws();
+                    if self.bytes.get(self.pos) == Some(&b']') {
+                        self.pos += 1;
+                        Value::Array(Vec::new())
+                    } else {
+                        self.stack.push(Frame::Array(Vec::new()));
+                        continue 'value;
+                    }
+                }
+                Some(b'{') => {
+                    self.check_depth()?;
+                    self.pos += 1;
+                    self.skip_ws();
+                    if self.bytes.get(self.pos) == Some(&b'}') {
+                        self.pos += 1;
+                        Value::Object(Vec::new())
+                    } else {
+                        self.stack.push(Frame::Object { members: Vec::new(), key: String::new(), seen: None });
+                        self.read_key()?;
+                        continue 'value;
+                    }
+                }
+                Some(b'"') => match self.read_string() {
+                    Ok(s) => Value::String(s),
+                    Err(StrError::Syntax(msg)) => return Err(self.syntax_at(self.pos, msg)),
+                    Err(StrError::LoneSurrogate(at)) => return Err(self.lone_surrogate(self.child_path(), at)),
+                },
+                Some(b'-' | b'0'..=b'9') => self.read_number()?,
+                Some(b't') => self.literal("true", Value::Bool(true))?,
+                Some(b'f') => self.literal("false", Value::Bool(false))?,
+                Some(b'n') => self.literal("null", Value::Null)?,
+                Some(_) => return Err(self.unexpected("a value")),
+                None => return Err(self.syntax_at(self.pos, "the text ends where a value was expected".to_string())),
+            };
+            // Attach the finished value to its container; closing a container finishes another.
+            loop {
+                let in_array = match self.stack.last_mut() {
+                    None => {
+                        self.skip_ws();
+                        if self.pos < self.bytes.len() {
+                            return Err(self.syntax_at(self.pos, "unexpected text after the JSON value".to_string()));
+                        }
+                        return Ok(value);
+                    }
+                    Some(Frame::Array(items)) => {
+                        items.push(value);
+                        true
+                    }
+                    Some(Frame::Object { members, key, .. }) => {
+                        members.push((std::mem::take(key), value));
+                        false
+                    }
+                };
+                self.skip_ws();
+                match (self.bytes.get(self.pos), in_array) {
+                    (Some(b','), true) => {
+                        self.pos += 1;
+                        continue 'value;
+                    }
+                    (Some(b','), false) => {
+                        self.pos += 1;
+                        self.skip_ws();
+                        self.read_key()?;
+                        continue 'value;
+                    }
+                    (Some(b']'), true) | (Some(b'}'), false) => {
+                        self.pos += 1;
+                        value = match self.stack.pop() {
+                            Some(Frame::Array(items)) => Value::Array(items),
+                            Some(Frame::Object { members, .. }) => Value::Object(members),
+                            None => return Err(self.syntax_at(self.pos, "unbalanced brackets".to_string())),
+                        };
+                    }
+                    (_, true) => return Err(self.unexpected("',' or ']'")),
+                    (_, false) => return Err(self.unexpected("',' or '}'")),
+                }
+            }
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// Refuses to open a container past the depth limit; the error names the container itself.
+    fn check_depth(&self) -> Result<(), Error> {
+        if self.stack.len() >= self.max_depth {
+            return Err(Error::new(
+                self.code,
+                "depth_limit",
+                self.child_path(),
+                format!("Nesting is deeper than {} arrays/objects (at byte {}).", self.max_depth, self.pos),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads `"key"` and `:` for the object on top of the stack and makes it the pending key.
+    fn read_key(&mut self) -> Result<(), Error> {
+        if self.bytes.get(self.pos) != Some(&b'"') {
+            return Err(self.unexpected("a member name in double quotes"));
+        }
+        let key = match self.read_string() {
+            Ok(k) => k,
+            Err(StrError::Syntax(msg)) => return Err(self.syntax_at(self.pos, msg)),
+            Err(StrError::LoneSurrogate(at)) => return Err(self.lone_surrogate(self.container_path(), at)),
+        };
+        let duplicate = match self.stack.last_mut() {
+            Some(Frame::Object { members, seen, .. }) => {
+                if let Some(set) = seen {
+                    !set.insert(key.clone())
+                } else if members.len() + 1 >= DUP_SET_THRESHOLD {
+                    let mut set: HashSet<String> = members.iter().map(|(k, _)| k.clone()).collect();
+                    let dup = !set.insert(key.clone());
+                    *seen = Some(set);
+                    dup
+                } else {
+                    members.iter().any(|(k, _)| *k == key)
+                }
+            }
+            _ => false,
+        };
+        if duplicate {
+            return Err(Error::new(
+                self.code,
+                "duplicate_key",
+                push_path(&self.container_path(), &key),
+                format!("The object names member '{}' twice (second time at byte {}).", key, self.pos),
+            ));
+        }
+        self.skip_ws();
+        if self.bytes.get(self.pos) != Some(&b':') {
+            return Err(self.unexpected("':'"));
+        }
+        self.pos += 1;
+        if let Some(Frame::Object { key: pending, .. }) = self.stack.last_mut() {
+            *pending = key;
+        }
+        Ok(())
+    }
+
+    /// Reads the string starting at the opening quote at `self.pos`; on error `self.pos` is the
+    /// offending byte.
+    fn read_string(&mut self) -> Result<String, StrError> {
+        let start = self.pos + 1;
+        let mut i = scan_plain(self.bytes, start);
+        match self.bytes.get(i) {
+            Some(b'"') => {
+                self.pos = i + 1;
+                // Both ends are ASCII quotes, so the slice is on char boundaries.
+                return Ok(self.text.get(start..i).unwrap_or_default().to_owned());
+            }
+            Some(b'\\') => {}
+            Some(&c) => {
+                self.pos = i;
+                return Err(control_char(c, i));
+            }
+            None => {
+                self.pos = i;
+                return Err(StrError::Syntax("the text ends inside a string".to_string()));
+            }
+        }
+        let mut out = String::with_capacity(i - start + 16);
+        out.push_str(self.text.get(start..i).unwrap_or_default());
+        loop {
+            match self.bytes.get(i) {
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    i = self.read_escape(i, &mut out)?;
+                }
+                Some(&c) if c < 0x20 => {
+                    self.pos = i;
+                    return Err(control_char(c, i));
+                }
+                Some(_) => {
+                    let end = scan_plain(self.bytes, i);
+                    out.push_str(self.text.get(i..end).unwrap_or_default());
+                    i = end;
+                }
+                None => {
+                    self.pos = i;
+                    return Err(StrError::Syntax("the text ends inside a string".to_string()));
+                }
+            }
+        }
+    }
+
+    /// Decodes the escape at `i` (a backslash) into `out`; returns the index after it.
+    fn read_escape(&mut self, i: usize, out: &mut String) -> Result<usize, StrError> {
+        let c = match self.bytes.get(i + 1) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                let unit = self.hex4(i)?;
+                if (0xDC00..0xE000).contains(&unit) {
+                    self.pos = i;
+                    return Err(StrError::LoneSurrogate(i));
+                }
+                if (0xD800..0xDC00).contains(&unit) {
+                    let low = if self.bytes.get(i + 6) == Some(&b'\\') && self.bytes.get(i + 7) == Some(&b'u') {
+                        self.hex4(i + 6)?
+                    } else {
+                        0
+                    };
+                    if !(0xDC00..0xE000).contains(&low) {
+                        self.pos = i;
+                        return Err(StrError::LoneSurrogate(i));
+                    }
+                    let code = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                    out.push(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
+                    return Ok(i + 12);
+                }
+                out.push(char::from_u32(unit).unwrap_or(char::REPLACEMENT_CHARACTER));
+                return Ok(i + 6);
+            }
+            Some(_) => {
+                self.pos = i;
+                return Err(StrError::Syntax(format!("invalid escape sequence in a string at byte {i}")));
+            }
+            None => {
+                self.pos = i;
+                return Err(StrError::Syntax("the text ends inside a string".to_string()));
+            }
+        };
+        out.push(c);
+        Ok(i + 2)
+    }
+
+    /// The four hex digits of the `\u` escape whose backslash is at `i`.
+    fn hex4(&mut self, i: usize) -> Result<u32, StrError> {
+        let mut unit = 0u32;
+        for k in 0..4 {
+            let digit = self.bytes.get(i + 2 + k).and_then(|&b| (b as char).to_digit(16));
+            match digit {
+                Some(d) => unit = unit * 16 + d,
+                None => {
+                    self.pos = i;
+                    return Err(StrError::Syntax(format!("\\u must be followed by four hex digits (at byte {i})")));
+                }
+            }
+        }
+        Ok(unit)
+    }
+
+    fn read_number(&mut self) -> Result<Value, Error> {
+        let start = self.pos;
+        let mut i = start;
+        let negative = self.bytes.get(i) == Some(&b'-');
+        if negative {
+            i += 1;
+        }
+        let int_start = i;
+        match self.bytes.get(i) {
+            Some(b'0') => {
+                i += 1;
+                if matches!(self.bytes.get(i), Some(b'0'..=b'9')) {
+                    return Err(self.syntax_at(start, "a number must not have leading zeros".to_string()));
+                }
+            }
+            Some(b'1'..=b'9') => i = self.digits(i),
+            Some(b'I') => {
+                return Err(self.syntax_at(start, "-Infinity is not JSON; numbers must be finite".to_string()));
+            }
+            _ => return Err(self.syntax_at(i, "a digit must follow '-'".to_string())),
+        }
+        let int_end = i;
+        let mut integer = true;
+        if self.bytes.get(i) == Some(&b'.') {
+            integer = false;
+            if !matches!(self.bytes.get(i + 1), Some(b'0'..=b'9')) {
+                return Err(self.syntax_at(i + 1, "a digit must follow the decimal point".to_string()));
+            }
+            i = self.digits(i + 1);
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(i) {
+            integer = false;
+            i += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(i) {
+                i += 1;
+            }
+            if !matches!(self.bytes.get(i), Some(b'0'..=b'9')) {
+                return Err(self.syntax_at(i, "a digit must follow the exponent marker".to_string()));
+            }
+            i = self.digits(i);
+        }
+        self.pos = i;
+        let literal = self.text.get(start..i).unwrap_or_default();
+        if integer {
+            let digits = self.bytes.get(int_start..int_end).unwrap_or_default();
+            // At most 19 digits cannot overflow u64; more digits are certainly above 2^53.
+            let magnitude = if digits.len() <= 19 {
+                digits.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'))
+            } else {
+                u64::MAX
+            };
+            if magnitude > MAX_EXACT_INT {
+                return Err(Error::new(
+                    self.code,
+                    "integer_precision",
+                    self.child_path(),
+                    format!("The integer {literal} is beyond 2^53 and cannot be represented exactly as a double."),
+                )
+                .with_help("Send it as a string, or as a number with a fraction or exponent if rounding is acceptable."));
+            }
+            // Exact: magnitude <= 2^53. Adding 0.0 turns -0 into 0.
+            let n = magnitude as f64;
+            return Ok(Value::Number(if negative { -n + 0.0 } else { n }));
+        }
+        match literal.parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(Value::Number(n + 0.0)),
+            _ => Err(Error::new(
+                self.code,
+                "non_finite_number",
+                self.child_path(),
+                format!("The number {literal} overflows a double."),
+            )),
+        }
+    }
+
+    fn digits(&self, mut i: usize) -> usize {
+        while let Some(b'0'..=b'9') = self.bytes.get(i) {
+            i += 1;
+        }
+        i
+    }
+
+    fn literal(&mut self, word: &str, value: Value) -> Result<Value, Error> {
+        if self.bytes.get(self.pos..self.pos + word.len()) == Some(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(self.unexpected("a value"))
+        }
+    }
+
+    /// Pointer to the value being read (the current child of every open container).
+    fn child_path(&self) -> String {
+        let mut path = String::new();
+        for frame in &self.stack {
+            path = frame_token(frame, path);
+        }
+        path
+    }
+
+    /// Pointer to the innermost open container.
+    fn container_path(&self) -> String {
+        let mut path = String::new();
+        let open = self.stack.len().saturating_sub(1);
+        for frame in self.stack.iter().take(open) {
+            path = frame_token(frame, path);
+        }
+        path
+    }
+
+    fn syntax_at(&self, at: usize, what: String) -> Error {
+        let what = if what.contains(" at byte ") { what } else { format!("{what} at byte {at}") };
+        Error::new(self.code, "json_syntax", self.container_path(), format!("Not JSON: {what}."))
+    }
+
+    fn unexpected(&self, expected: &str) -> Error {
+        let rest = self.text.get(self.pos..).unwrap_or_default();
+        let what = match rest.chars().next() {
+            None => format!("the text ends where {expected} was expected"),
+            Some(_) if rest.starts_with("NaN") || rest.starts_with("Infinity") => {
+                "NaN and Infinity are not JSON; numbers must be finite".to_string()
+            }
+            Some('/') => "comments are not allowed".to_string(),
+            Some('\'') => "strings must use double quotes".to_string(),
+            Some(c) if c.is_control() => format!("unexpected character U+{:04X}, expected {expected}", c as u32),
+            Some(c) => format!("unexpected character '{c}', expected {expected}"),
+        };
+        self.syntax_at(self.pos, what)
+    }
+
+    fn lone_surrogate(&self, path: String, at: usize) -> Error {
+        Error::new(
+            self.code,
+            "lone_surrogate",
+            path,
+            format!("The string escape at byte {at} is a UTF-16 surrogate that is not part of a valid pair."),
+        )
+    }
+}
+
+fn frame_token(frame: &Frame, base: String) -> String {
+    match frame {
+        Frame::Array(items) => push_index(&base, items.len()),
+        Frame::Object { key, .. } => push_path(&base, key),
+    }
+}
+
+fn control_char(c: u8, at: usize) -> StrError {
+    StrError::Syntax(format!("control character U+{c:04X} must be escaped in a string at byte {at}"))
+}
+
+/// Index of the first byte at or after `i` that ends a run of plain string bytes: a quote, a
+/// backslash, a control character, or the end. Eight bytes at a time while no such byte is near.
+fn scan_plain(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let slash = w ^ (ONES * u64::from(b'\\'));
+        // Classic "has zero byte" / "has byte below n" tests; false positives only make us
+        // fall back to the byte loop.
+        let special = (quote.wrapping_sub(ONES) & !quote)
+            | (slash.wrapping_sub(ONES) & !slash)
+            | (w.wrapping_sub(ONES * 0x20) & !w);
+        if special & HIGHS != 0 {
+            break;
+        }
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// Resolves a JSON Pointer (RFC 6901) against `value`; `None` when it names nothing.
+pub fn pointer_get<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.is_empty() {
+        return Some(value);
+    }
+    let mut current = value;
+    for raw in pointer.strip_prefix('/')?.split('/') {
+        let token = unescape_token(raw)?;
+        current = match current {
+            Value::Array(items) => {
+                let canonical_index = token == "0" || (!token.starts_with('0') && !token.is_empty());
+                if !canonical_index || !token.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                items.get(token.parse::<usize>().ok()?)?
+            }
+            Value::Object(members) => members.iter().find(|(k, _)| *k == token).map(|(_, v)| v)?,
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
+fn unescape_token(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if !raw.contains('~') {
+        return Some(std::borrow::Cow::Borrowed(raw));
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '~' {
+            match chars.next() {
+                Some('0') => out.push('~'),
+                Some('1') => out.push('/'),
+                _ => return None,
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(std::borrow::Cow::Owned(out))
+}
+
+/// Checks that `value` nests no deeper than `max_depth` arrays/objects, as the reader would have
+/// (for values that did not come straight from [`parse`] with the same limits). Iterative.
+pub fn check_depth(value: &Value, max_depth: usize, code: Code) -> Result<(), Error> {
+    enum Open<'v> {
+        Array(&'v [Value], usize),
+        Object(&'v [(String, Value)], usize),
+    }
+    fn open(value: &Value) -> Option<Open<'_>> {
+        match value {
+            Value::Array(items) => Some(Open::Array(items, 0)),
+            Value::Object(members) => Some(Open::Object(members, 0)),
+            _ => None,
+        }
+    }
+    let too_deep = |stack: &[Open<'_>]| {
+        let mut path = String::new();
+        for frame in stack {
+            path = match frame {
+                Open::Array(_, next) => push_index(&path, next.saturating_sub(1)),
+                Open::Object(members, next) => {
+                    let key = members.get(next.saturating_sub(1)).map(|(k, _)| k.as_str()).unwrap_or_default();
+                    push_path(&path, key)
+                }
+            };
+        }
+        Error::new(code, "depth_limit", path, format!("Nesting is deeper than {max_depth} arrays/objects."))
+    };
+    let Some(root) = open(value) else { return Ok(()) };
+    if max_depth == 0 {
+        return Err(too_deep(&[]));
+    }
+    let mut stack = vec![root];
+    while let Some(top) = stack.last_mut() {
+        let child = match top {
+            Open::Array(items, next) => {
+                *next += 1;
+                items.get(*next - 1)
+            }
+            Open::Object(members, next) => {
+                *next += 1;
+                members.get(*next - 1).map(|(_, v)| v)
+            }
+        };
+        match child {
+            None => {
+                stack.pop();
+            }
+            Some(child) => {
+                if let Some(frame) = open(child) {
+                    if stack.len() >= max_depth {
+                        return Err(too_deep(&stack));
+                    }
+                    stack.push(frame);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    const BIG: Limits = Limits { max_bytes: 64 << 20, max_depth: 128 };
+
+    fn read(text: &str) -> Value {
+        parse(text.as_bytes(), BIG, Code::InvalidRequest).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    fn reject(bytes: &[u8], limits: Limits) -> Error {
+        match parse(bytes, limits, Code::InvalidPolicy) {
+            Ok(v) => panic!("accepted {:?} as {v:?}", String::from_utf8_lossy(bytes)),
+            Err(e) => {
+                assert_eq!(e.code, Code::InvalidPolicy);
+                e
+            }
+        }
+    }
+
+    /// (rule, path) of the rejection of `text` under request limits.
+    fn rule_path(text: &str) -> (&'static str, String) {
+        let e = reject(text.as_bytes(), BIG);
+        (e.rule, e.path)
+    }
+
+    fn num(n: f64) -> Value {
+        Value::Number(n)
+    }
+
+    #[test]
+    fn reads_every_json_type() {
+        let v = read(r#" {"a": [1, -2.5, 3e2, true, false, null, "s"], "b": {}, "c": []} "#);
+        assert_eq!(
+            v,
+            Value::Object(vec![
+                (
+                    "a".into(),
+                    Value::Array(vec![
+                        num(1.0),
+                        num(-2.5),
+                        num(300.0),
+                        Value::Bool(true),
+                        Value::Bool(false),
+                        Value::Null,
+                        Value::String("s".into()),
+                    ])
+                ),
+                ("b".into(), Value::Object(vec![])),
+                ("c".into(), Value::Array(vec![])),
+            ])
+        );
+        assert_eq!(read("\t\r\n 7 \n"), num(7.0));
+    }
+
+    #[test]
+    fn decodes_escapes_and_surrogate_pairs() {
+        let v = read(r#""a\"b\\c\/d\b\f\n\r\t\u0041\u00e9\u20AC\ud83d\ude02""#);
+        assert_eq!(v, Value::String("a\"b\\c/d\u{8}\u{c}\n\r\tAé€😂".into()));
+        // A long plain run exercises the eight-bytes-at-a-time scan, escapes after it the slow path.
+        let long = format!("\"{}\\n{}\"", "x".repeat(1000), "é".repeat(100));
+        assert_eq!(read(&long), Value::String(format!("{}\n{}", "x".repeat(1000), "é".repeat(100))));
+        assert_eq!(read("\"\\u0000\""), Value::String("\0".into()));
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(read("0"), num(0.0));
+        assert_eq!(read("-0"), num(0.0));
+        assert!(read("-0").as_f64().unwrap().is_sign_positive(), "-0 reads as 0");
+        assert!(read("-0.0").as_f64().unwrap().is_sign_positive());
+        assert_eq!(read("1.0"), num(1.0));
+        assert_eq!(read("1E+2"), num(100.0));
+        assert_eq!(read("1e-2"), num(0.01));
+        assert_eq!(read("9007199254740992"), num(9007199254740992.0));
+        assert_eq!(read("-9007199254740992"), num(-9007199254740992.0));
+        // With a fraction or exponent a number is the nearest double, as every reader does.
+        assert_eq!(read("9007199254740993.0"), num(9007199254740992.0));
+        assert_eq!(read("1e-400"), num(0.0));
+        assert_eq!(read("5e-324"), num(5e-324));
+        assert_eq!(read("1.7976931348623157e308"), num(f64::MAX));
+    }
+
+    #[test]
+    fn syntax_errors_name_the_container_and_the_byte() {
+        for (text, path) in [
+            ("", ""),
+            ("   ", ""),
+            ("[1,]", ""),
+            ("[1 2]", ""),
+            ("{\"a\" 1}", ""),
+            ("{\"a\": [1,]}", "/a"),
+            ("{\"a\": {\"b\": tru}}", "/a"),
+            ("[[], [0, [01]]]", "/1/1"),
+            ("[1.]", ""),
+            ("[.5]", ""),
+            ("[+1]", ""),
+            ("[1e]", ""),
+            ("[-]", ""),
+            ("[NaN]", ""),
+            ("[Infinity]", ""),
+            ("[-Infinity]", ""),
+            ("{\"a\": NaN}", ""),
+            ("[1] x", ""),
+            ("[1] [2]", ""),
+            ("// c\n[1]", ""),
+            ("[1 /* c */]", ""),
+            ("['a']", ""),
+            ("{a: 1}", ""),
+            ("[\"a\tb\"]", ""),
+            ("[\"\\x\"]", ""),
+            ("[\"\\u12\"]", ""),
+            ("[\"abc", ""),
+            ("[\"abc\\", ""),
+            ("{\"a\":1,}", ""),
+            ("{,}", ""),
+            ("[", ""),
+            ("{\"k\": [true, {\"x\": [nul]}]}", "/k/1/x"),
+            ("\u{feff}[1]", ""),
+        ] {
+            let e = reject(text.as_bytes(), BIG);
+            assert_eq!((e.rule, e.path.as_str()), ("json_syntax", path), "{text:?}: {e}");
+            assert!(e.message.contains("at byte"), "{text:?}: {}", e.message);
+        }
+        let bom = reject(b"\xEF\xBB\xBF[1]", BIG);
+        assert_eq!(bom.rule, "json_syntax");
+        assert!(bom.message.contains("byte-order mark"), "{}", bom.message);
+        assert!(reject(b"[NaN]", BIG).message.contains("NaN"));
+        assert!(reject(b"[1, 2 x]", BIG).message.contains("byte 6"), "{}", reject(b"[1, 2 x]", BIG).message);
+    }
+
+    #[test]
+    fn invalid_utf8_anywhere() {
+        for bytes in [&b"[\"\xff\"]"[..], b"[1, \xc3]", b"\"\xed\xa0\x80\"", b"\xc0\xaf", b"[\"ok\"]\xfe"] {
+            let e = reject(bytes, BIG);
+            assert_eq!((e.rule, e.path.as_str()), ("invalid_utf8", ""), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn lone_surrogates() {
+        assert_eq!(rule_path(r#"["\ud800"]"#), ("lone_surrogate", "/0".into()));
+        assert_eq!(rule_path(r#"["\uDC00"]"#), ("lone_surrogate", "/0".into()));
+        assert_eq!(rule_path(r#"[1, "x\ud83dy"]"#), ("lone_surrogate", "/1".into()));
+        assert_eq!(rule_path(r#"{"a": "\ud83d\u0041"}"#), ("lone_surrogate", "/a".into()));
+        assert_eq!(rule_path(r#"{"a": "\ud83d\ud83d"}"#), ("lone_surrogate", "/a".into()));
+        assert_eq!(rule_path(r#"{"a": "\ude02\ud83d"}"#), ("lone_surrogate", "/a".into()));
+        assert_eq!(rule_path(r#"{"a": "\ud83d"}"#), ("lone_surrogate", "/a".into()));
+        // A bad key has no value of its own: the object is blamed.
+        assert_eq!(rule_path(r#"{"o": {"\udfff": 1}}"#), ("lone_surrogate", "/o".into()));
+    }
+
+    #[test]
+    fn duplicate_keys_after_unescaping() {
+        assert_eq!(rule_path(r#"{"a": 1, "a": 2}"#), ("duplicate_key", "/a".into()));
+        assert_eq!(rule_path(r#"{"a": 1, "\u0061": 2}"#), ("duplicate_key", "/a".into()));
+        assert_eq!(rule_path(r#"[{"x": {"a/b": 1, "a\/b": 2}}]"#), ("duplicate_key", "/0/x/a~1b".into()));
+        // The duplicate is found before its value is read.
+        assert_eq!(rule_path(r#"{"a": 1, "a": [1,]}"#), ("duplicate_key", "/a".into()));
+        // Large objects use a set.
+        let mut members: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+        members.push("\"k7\": 0".into());
+        assert_eq!(rule_path(&format!("{{{}}}", members.join(","))), ("duplicate_key", "/k7".into()));
+        members.pop();
+        let ok = read(&format!("{{{}}}", members.join(",")));
+        assert_eq!(ok.as_object().unwrap().len(), 40);
+        // Same names in different objects are fine.
+        read(r#"{"a": {"a": 1}, "b": {"a": 2}}"#);
+    }
+
+    #[test]
+    fn non_finite_and_imprecise_numbers() {
+        assert_eq!(rule_path("[1e400]"), ("non_finite_number", "/0".into()));
+        assert_eq!(rule_path(r#"{"x": -1.5e309}"#), ("non_finite_number", "/x".into()));
+        assert_eq!(rule_path("[9007199254740993]"), ("integer_precision", "/0".into()));
+        assert_eq!(rule_path("[-9007199254740993]"), ("integer_precision", "/0".into()));
+        assert_eq!(rule_path(r#"{"n": [0, 123456789012345678901234567890]}"#), ("integer_precision", "/n/1".into()));
+        assert_eq!(rule_path("18446744073709551616"), ("integer_precision", "".into()));
+    }
+
+    #[test]
+    fn depth_limit_without_stack_overflow() {
+        let policy = Limits::POLICY;
+        let ok = format!("{}{}", "[".repeat(64), "]".repeat(64));
+        assert!(parse(ok.as_bytes(), policy, Code::InvalidPolicy).is_ok());
+        let deep = format!("{}{}", "[".repeat(65), "]".repeat(65));
+        let e = reject(deep.as_bytes(), policy);
+        assert_eq!(e.rule, "depth_limit");
+        assert_eq!(e.path, "/0".repeat(64));
+        let e = reject(r#"{"a": {"b": [[]]}}"#.as_bytes(), Limits { max_bytes: 100, max_depth: 3 });
+        assert_eq!((e.rule, e.path.as_str()), ("depth_limit", "/a/b/0"));
+        // 100k open brackets: an error, not a crash.
+        let abusive = "[".repeat(100_000);
+        let e = reject(abusive.as_bytes(), policy);
+        assert_eq!(e.rule, "depth_limit");
+        let abusive = "{\"a\":".repeat(100_000);
+        assert_eq!(reject(abusive.as_bytes(), BIG).rule, "depth_limit");
+    }
+
+    #[test]
+    fn size_limit_before_anything_else() {
+        let limits = Limits { max_bytes: 10, max_depth: 64 };
+        assert!(parse(b"[1,2,3,4]", limits, Code::InvalidPolicy).is_ok());
+        let e = reject(b"[1,2,3,4,5]", limits);
+        assert_eq!((e.rule, e.path.as_str()), ("size_limit", ""));
+        // Even when the text is also broken.
+        assert_eq!(reject(b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", limits).rule, "size_limit");
+        let big = format!("[{}]", "0,".repeat(600_000) + "0");
+        assert_eq!(reject(big.as_bytes(), Limits::POLICY).rule, "size_limit");
+    }
+
+    #[test]
+    fn large_inputs_are_read() {
+        let n = 2_000_000;
+        let text = format!("[{}0]", "0,".repeat(n - 1));
+        let v = parse(text.as_bytes(), Limits::REQUEST, Code::InvalidRequest).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), n);
+        let huge = format!("[\"{}\"]", "y".repeat(5 << 20));
+        let v = parse(huge.as_bytes(), Limits::REQUEST, Code::InvalidRequest).unwrap();
+        assert_eq!(v.as_array().unwrap()[0].as_str().unwrap().len(), 5 << 20);
+    }
+
+    #[test]
+    fn pointers() {
+        let v = read(r#"{"a": [10, {"b/c": 1, "d~e": 2, "": 3}], "0": "zero"}"#);
+        assert_eq!(pointer_get(&v, ""), Some(&v));
+        assert_eq!(pointer_get(&v, "/a/0"), Some(&num(10.0)));
+        assert_eq!(pointer_get(&v, "/a/1/b~1c"), Some(&num(1.0)));
+        assert_eq!(pointer_get(&v, "/a/1/d~0e"), Some(&num(2.0)));
+        assert_eq!(pointer_get(&v, "/a/1/"), Some(&num(3.0)));
+        assert_eq!(pointer_get(&v, "/0"), Some(&Value::String("zero".into())));
+        assert_eq!(pointer_get(&v, "/a/01"), None);
+        assert_eq!(pointer_get(&v, "/a/-"), None);
+        assert_eq!(pointer_get(&v, "/a/2"), None);
+        assert_eq!(pointer_get(&v, "/a/0/x"), None);
+        assert_eq!(pointer_get(&v, "/a/1/d~2e"), None);
+        assert_eq!(pointer_get(&v, "a"), None);
+    }
+
+    #[test]
+    fn check_depth_matches_the_reader() {
+        let ok = read(&format!("{}{}", "[".repeat(64), "]".repeat(64)));
+        assert!(check_depth(&ok, 64, Code::InvalidPolicy).is_ok());
+        let deep = read(r#"[1, {"a": [[2]]}]"#);
+        assert!(check_depth(&deep, 4, Code::InvalidPolicy).is_ok());
+        let e = check_depth(&deep, 3, Code::InvalidFlow).unwrap_err();
+        assert_eq!((e.code, e.rule, e.path.as_str()), (Code::InvalidFlow, "depth_limit", "/1/a/0"));
+        let mut v = Value::Null;
+        for _ in 0..200_000 {
+            v = Value::Array(vec![v]);
+        }
+        assert_eq!(check_depth(&v, 128, Code::InvalidPolicy).unwrap_err().path, "/0".repeat(128));
+        // Dropping 200k nested vectors recurses in Drop; unwind it by hand.
+        let mut cur = v;
+        while let Value::Array(mut items) = cur {
+            cur = items.pop().unwrap_or(Value::Null);
+        }
+    }
 }

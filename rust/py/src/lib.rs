@@ -1,7 +1,713 @@
+//! `unhardcoded._core`: the thin PyO3 binding of unhardcoded-core (contract: python/unhardcoded/_core.pyi).
+//!
+//! Every native object wraps an `Arc` of an immutable core value, so Python objects are frozen and
+//! shareable across threads. Parsing, admission, catalog building and evaluation run with the
+//! GIL released. Results stay in Rust until asked for: a `RankResult` over a million models holds
+//! flat arrays and builds Python dicts only for the page of verdicts requested.
+
+// Core errors are cold and carry a path, message and help; boxing them would only move the cost.
+#![allow(clippy::result_large_err)]
+
+use std::borrow::Cow;
+use std::ffi::CStr;
+use std::sync::{Arc, OnceLock};
+
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple, PyType};
+
+use unhardcoded_core::canonical::to_jcs;
+use unhardcoded_core::catalog::Catalog as CoreCatalog;
+use unhardcoded_core::error::{Code, Error, ERROR_CODES, ERROR_RULES};
+use unhardcoded_core::eval::{self, Outcome, Status, SEED_LIMIT};
+use unhardcoded_core::fingerprint::fingerprint as blake3_fingerprint;
+use unhardcoded_core::flow::{self, AdmittedFlow};
+use unhardcoded_core::json::{self, Limits, Value};
+use unhardcoded_core::policy::{self, AdmittedPolicy};
+use unhardcoded_core::requirements::Requirements;
+use unhardcoded_core::vocab::Vocabulary;
+use unhardcoded_core::{mutate, FLOW_VERSION, VERSION};
+
+// The exceptions are plain Python classes so they behave like any ValueError: `args`, `str()`,
+// pickling and `except ValueError` all work without special cases.
+const ERRORS_PY: &CStr = cr#"
+class UnhardcodedError(ValueError):
+    """Bad input, refused with a stable `code` and `rule`, the JSON Pointer `path` of the
+    offending node, a one-sentence `message`, and optional `help`, `did_you_mean` and `node`."""
+
+    def __init__(self, message, code="invalid_request", rule=None, path="", help=None,
+                 did_you_mean=None, node=None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.rule = rule
+        self.path = path
+        self.help = help
+        self.did_you_mean = did_you_mean
+        self.node = node
+
+    def to_dict(self):
+        """The error as the JSON object the HTTP API and the CLI report."""
+        return {"code": self.code, "rule": self.rule, "path": self.path, "message": self.message,
+                "help": self.help, "did_you_mean": self.did_you_mean, "node": self.node}
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.code, self.rule, self.path, self.help,
+                             self.did_you_mean, self.node))
+
+    def __str__(self):
+        where = f" at '{self.path}'" if self.path else ""
+        rule = f" ({self.rule})" if self.rule else ""
+        hint = f" Did you mean '{self.did_you_mean}'?" if self.did_you_mean else ""
+        return f"{self.code}{rule}{where}: {self.message}{hint}"
+
+
+class NoCandidates(UnhardcodedError):
+    """No model survived the policy. `result` holds every verdict, so the caller can see why."""
+
+    def __init__(self, message, code="no_candidates", rule="empty_cascade", path="", help=None,
+                 did_you_mean=None, node=None, result=None):
+        super().__init__(message, code, rule, path, help, did_you_mean, node)
+        self.result = result
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.code, self.rule, self.path, self.help,
+                             self.did_you_mean, self.node))
+
+
+UnhardcodedError.__module__ = NoCandidates.__module__ = "unhardcoded"
+"#;
+
+static UNHARDCODED_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static NO_CANDIDATES: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static CORE_VOCAB: OnceLock<Vocabulary> = OnceLock::new();
+
+fn core_vocab() -> &'static Vocabulary {
+    CORE_VOCAB.get_or_init(Vocabulary::core)
+}
+
+fn error_kwargs<'py>(py: Python<'py>, e: &Error) -> PyResult<Bound<'py, PyDict>> {
+    let kw = PyDict::new(py);
+    kw.set_item("code", e.code.as_str())?;
+    kw.set_item("rule", e.rule)?;
+    kw.set_item("path", &e.path)?;
+    kw.set_item("help", e.help.as_deref())?;
+    kw.set_item("did_you_mean", e.did_you_mean.as_deref())?;
+    kw.set_item("node", e.node.as_deref())?;
+    Ok(kw)
+}
+
+fn raise_as(py: Python<'_>, class: &PyOnceLock<Py<PyType>>, e: &Error, extra: Option<(&str, Py<PyAny>)>) -> PyErr {
+    let Some(cls) = class.get(py) else {
+        return PyValueError::new_err(e.to_string());
+    };
+    let made = error_kwargs(py, e).and_then(|kw| {
+        if let Some((name, value)) = extra {
+            kw.set_item(name, value)?;
+        }
+        cls.bind(py).call((e.message.as_str(),), Some(&kw))
+    });
+    match made {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(err) => err,
+    }
+}
+
+fn to_py_err(e: Error) -> PyErr {
+    Python::attach(|py| raise_as(py, &UNHARDCODED_ERROR, &e, None))
+}
+
+fn bad(code: Code, rule: &'static str, path: &str, message: impl Into<String>) -> PyErr {
+    to_py_err(Error::new(code, rule, path, message))
+}
+
+/// The JSON bytes of an argument: `str` and bytes-likes as they are; any other object through
+/// `json.dumps(obj, allow_nan=True, ensure_ascii=True)`, so NaN, huge integers and lone
+/// surrogates reach the strict reader and are refused there with a stable rule.
+fn json_input<'a>(obj: &'a Bound<'_, PyAny>, code: Code) -> PyResult<Cow<'a, [u8]>> {
+    let py = obj.py();
+    if let Ok(s) = obj.cast::<PyString>() {
+        return match s.to_str() {
+            Ok(text) => Ok(Cow::Borrowed(text.as_bytes())),
+            // A str holding lone surrogates has no UTF-8 form; its surrogatepass bytes are
+            // invalid UTF-8, which the reader refuses as such.
+            Err(_) => Ok(Cow::Owned(
+                s.call_method1("encode", ("utf-8", "surrogatepass"))?.cast_into::<PyBytes>()?.as_bytes().to_vec(),
+            )),
+        };
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Cow::Borrowed(b.as_bytes()));
+    }
+    if obj.is_instance_of::<PyByteArray>() || obj.is_instance_of::<PyMemoryView>() {
+        let copy = py.import("builtins")?.getattr("bytes")?.call1((obj,))?;
+        return Ok(Cow::Owned(copy.cast_into::<PyBytes>()?.as_bytes().to_vec()));
+    }
+    let kw = PyDict::new(py);
+    kw.set_item("allow_nan", true)?;
+    kw.set_item("ensure_ascii", true)?;
+    match py.import("json")?.call_method("dumps", (obj,), Some(&kw)) {
+        Ok(text) => Ok(Cow::Owned(text.cast_into::<PyString>()?.to_str()?.as_bytes().to_vec())),
+        Err(err) => {
+            let why = err.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+            Err(bad(code, "type", "", format!("The value is not JSON: {why}.")))
+        }
+    }
+}
+
+fn vocab_or_core(catalog: Option<&CoreCatalog>) -> &Vocabulary {
+    match catalog {
+        Some(c) => c.vocab(),
+        None => core_vocab(),
+    }
+}
+
+fn vocab_of(fields: Option<&Bound<'_, Catalog>>) -> Option<Arc<CoreCatalog>> {
+    fields.map(|c| c.get().inner.clone())
+}
+
+/// A JSON value as Python objects. Integral numbers within ±2^53 become `int`, the rest `float`.
+/// Recursion is bounded by the reader's depth limits.
+fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(x) => {
+            if x.fract() == 0.0 && x.abs() <= 9_007_199_254_740_992.0 {
+                (*x as i64).into_pyobject(py)?.into_any()
+            } else {
+                x.into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(members) => {
+            let dict = PyDict::new(py);
+            for (k, v) in members {
+                dict.set_item(k, to_py(py, v)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}
+
+fn parse_request_value(py: Python<'_>, bytes: &[u8]) -> PyResult<Value> {
+    py.detach(|| json::parse(bytes, Limits::REQUEST, Code::InvalidRequest)).map_err(to_py_err)
+}
+
+fn requirements_arg(py: Python<'_>, requirements: Option<&Bound<'_, PyAny>>) -> PyResult<Requirements> {
+    let Some(obj) = requirements.filter(|o| !o.is_none()) else {
+        return Ok(Requirements::default());
+    };
+    let bytes = json_input(obj, Code::InvalidRequest)?;
+    let value = parse_request_value(py, &bytes)?;
+    Requirements::from_value(&value).map_err(to_py_err)
+}
+
+fn seed_arg(seed: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u64>> {
+    let Some(obj) = seed.filter(|o| !o.is_none()) else { return Ok(None) };
+    let valid = if obj.is_instance_of::<PyBool>() { None } else { obj.extract::<u64>().ok() };
+    match valid {
+        Some(s) if s < SEED_LIMIT => Ok(Some(s)),
+        _ => Err(bad(
+            Code::InvalidRequest,
+            "type",
+            "",
+            format!(
+                "The seed must be an integer from 0 to 2^53 - 1, got {}.",
+                obj.repr().map(|r| r.to_string()).unwrap_or_default()
+            ),
+        )),
+    }
+}
+
+fn status_arg(status: Option<&str>) -> PyResult<Option<Status>> {
+    match status {
+        None => Ok(None),
+        Some(s) => Status::parse(s).map(Some).ok_or_else(|| {
+            PyValueError::new_err(format!("status must be 'winner', 'passed' or 'rejected', got {s:?}"))
+        }),
+    }
+}
+
+// -- Policy -------------------------------------------------------------------------------------------
+
+/// An admitted sigma-pol/v1 policy: its canonical form, fingerprint and evaluation tree.
+#[pyclass(frozen, module = "unhardcoded")]
+struct Policy {
+    inner: Arc<AdmittedPolicy>,
+}
+
+#[pymethods]
+impl Policy {
+    /// Strict-parse and admit a policy (JSON text, or the term as Python lists and dicts).
+    #[staticmethod]
+    #[pyo3(signature = (text, *, fields = None))]
+    fn admit(py: Python<'_>, text: &Bound<'_, PyAny>, fields: Option<&Bound<'_, Catalog>>) -> PyResult<Policy> {
+        let bytes = json_input(text, Code::InvalidPolicy)?;
+        let catalog = vocab_of(fields);
+        let admitted = py.detach(|| {
+            let vocab = vocab_or_core(catalog.as_deref());
+            policy::admit_text(&bytes, vocab)
+        });
+        admitted.map(|p| Policy { inner: Arc::new(p) }).map_err(to_py_err)
+    }
+
+    #[getter]
+    fn canonical(&self) -> &str {
+        &self.inner.canonical
+    }
+
+    #[getter]
+    fn fingerprint(&self) -> &str {
+        &self.inner.fingerprint
+    }
+
+    #[getter]
+    fn version(&self) -> &'static str {
+        VERSION
+    }
+
+    fn to_json(&self) -> &str {
+        &self.inner.canonical
+    }
+
+    /// Apply the mutate slot to a chat request; returns the request as (canonical) JSON text.
+    fn mutate_request(&self, py: Python<'_>, request_json: &Bound<'_, PyAny>) -> PyResult<String> {
+        let bytes = json_input(request_json, Code::InvalidRequest)?;
+        let inner = self.inner.clone();
+        py.detach(|| {
+            let mut request = json::parse(&bytes, Limits::REQUEST, Code::InvalidRequest)?;
+            mutate::apply(&inner.ast.mutate, &mut request);
+            Ok(to_jcs(&request))
+        })
+        .map_err(to_py_err)
+    }
+
+    /// Evaluate over `catalog` (GIL released). Raises NoCandidates when the cascade is empty.
+    #[pyo3(signature = (catalog, *, requirements = None, seed = None, providers = None))]
+    fn rank(
+        &self,
+        py: Python<'_>,
+        catalog: &Bound<'_, Catalog>,
+        requirements: Option<&Bound<'_, PyAny>>,
+        seed: Option<&Bound<'_, PyAny>>,
+        providers: Option<Vec<String>>,
+    ) -> PyResult<RankResult> {
+        let req = requirements_arg(py, requirements)?;
+        let seed = seed_arg(seed)?;
+        let policy = self.inner.clone();
+        let cat = catalog.get().inner.clone();
+        let outcome = py.detach(|| eval::evaluate(&policy.ast, &cat, &req, seed, providers.as_deref()));
+        let failure = outcome.no_candidates();
+        let result = RankResult { policy, catalog: cat, outcome: Arc::new(outcome) };
+        match failure {
+            None => Ok(result),
+            Some(e) => {
+                let obj = Py::new(py, result)?.into_any();
+                Err(raise_as(py, &NO_CANDIDATES, &e, Some(("result", obj))))
+            }
+        }
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<Policy>().is_ok_and(|o| o.get().inner.fingerprint == self.inner.fingerprint)
+    }
+
+    fn __hash__(&self) -> u64 {
+        // The fingerprint is already a uniform hash; its first 16 hex digits are plenty.
+        u64::from_str_radix(self.inner.fingerprint.get(4..20).unwrap_or("0"), 16).unwrap_or(0)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Policy({})", self.inner.fingerprint)
+    }
+}
+
+// -- RankResult ---------------------------------------------------------------------------------------
+
+/// The outcome of one evaluation: winner, cascade, seed, and one verdict per catalog model.
+#[pyclass(frozen, module = "unhardcoded")]
+struct RankResult {
+    policy: Arc<AdmittedPolicy>,
+    catalog: Arc<CoreCatalog>,
+    outcome: Arc<Outcome>,
+}
+
+impl RankResult {
+    fn id(&self, index: u32) -> &str {
+        self.catalog.id(index as usize).unwrap_or_default()
+    }
+}
+
+#[pymethods]
+impl RankResult {
+    #[getter]
+    fn winner(&self) -> Option<&str> {
+        self.outcome.cascade.first().map(|&m| self.id(m))
+    }
+
+    #[getter]
+    fn seed(&self) -> Option<u64> {
+        self.outcome.seed
+    }
+
+    /// The failover order (a new list on every access).
+    #[getter]
+    fn cascade<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.outcome.cascade.iter().map(|&m| self.id(m)))
+    }
+
+    fn __len__(&self) -> usize {
+        self.outcome.len()
+    }
+
+    fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let c = self.outcome.counts();
+        let d = PyDict::new(py);
+        d.set_item("winner", c.winner)?;
+        d.set_item("passed", c.passed)?;
+        d.set_item("rejected", c.rejected)?;
+        Ok(d)
+    }
+
+    /// A page of verdicts in catalog order, optionally only one status (`offset`/`limit` count
+    /// after the status filter).
+    #[pyo3(signature = (offset = 0, limit = None, status = None))]
+    fn verdicts<'py>(
+        &self,
+        py: Python<'py>,
+        offset: usize,
+        limit: Option<usize>,
+        status: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let status = status_arg(status)?;
+        let page = self.outcome.verdicts_value(&self.policy.ast, &self.catalog, offset, limit, status);
+        to_py(py, &page)
+    }
+
+    /// Like `verdicts`, as JSON text (built with the GIL released).
+    #[pyo3(signature = (offset = 0, limit = None, status = None))]
+    fn verdicts_json(
+        &self,
+        py: Python<'_>,
+        offset: usize,
+        limit: Option<usize>,
+        status: Option<&str>,
+    ) -> PyResult<String> {
+        let status = status_arg(status)?;
+        Ok(py.detach(|| to_jcs(&self.outcome.verdicts_value(&self.policy.ast, &self.catalog, offset, limit, status))))
+    }
+
+    /// The whole result object (spec §5.4) as JSON text.
+    fn to_json(&self, py: Python<'_>) -> String {
+        py.detach(|| to_jcs(&self.outcome.to_value(&self.policy.ast, &self.catalog, 0, None, None)))
+    }
+
+    fn __repr__(&self) -> String {
+        let winner = self.outcome.cascade.first().map_or_else(|| "None".to_string(), |&m| format!("{:?}", self.id(m)));
+        format!(
+            "RankResult(winner={winner}, cascade={} models, verdicts={})",
+            self.outcome.cascade.len(),
+            self.outcome.len()
+        )
+    }
+}
+
+// -- Flow ---------------------------------------------------------------------------------------------
+
+/// An admitted flow_ir workflow: canonical form, fingerprint, execution order and node policies.
+#[pyclass(frozen, module = "unhardcoded")]
+struct Flow {
+    inner: Arc<AdmittedFlow>,
+    /// Node policies shared once, so `node_policy` hands out the same `Arc` on every call.
+    policies: Vec<(String, Arc<AdmittedPolicy>)>,
+}
+
+impl Flow {
+    fn new(admitted: AdmittedFlow) -> Flow {
+        let policies = admitted
+            .nodes
+            .iter()
+            .filter_map(|n| n.policy.as_ref().map(|p| (n.id.clone(), Arc::new(p.clone()))))
+            .collect();
+        Flow { inner: Arc::new(admitted), policies }
+    }
+
+    fn find(&self, node_id: &str) -> PyResult<&flow::FlowNode> {
+        self.inner.node(node_id).ok_or_else(|| pyo3::exceptions::PyKeyError::new_err(node_id.to_string()))
+    }
+}
+
+#[pymethods]
+impl Flow {
+    #[staticmethod]
+    #[pyo3(signature = (text, *, fields = None))]
+    fn admit(py: Python<'_>, text: &Bound<'_, PyAny>, fields: Option<&Bound<'_, Catalog>>) -> PyResult<Flow> {
+        let bytes = json_input(text, Code::InvalidFlow)?;
+        let catalog = vocab_of(fields);
+        let admitted = py.detach(|| {
+            let vocab = vocab_or_core(catalog.as_deref());
+            flow::admit_flow_text(&bytes, vocab)
+        });
+        admitted.map(Flow::new).map_err(to_py_err)
+    }
+
+    #[getter]
+    fn canonical(&self) -> &str {
+        &self.inner.canonical
+    }
+
+    #[getter]
+    fn fingerprint(&self) -> &str {
+        &self.inner.fingerprint
+    }
+
+    #[getter]
+    fn version(&self) -> &'static str {
+        FLOW_VERSION
+    }
+
+    fn to_json(&self) -> &str {
+        &self.inner.canonical
+    }
+
+    /// Node ids in execution order (spec §6).
+    fn order(&self) -> Vec<String> {
+        self.inner.order.clone()
+    }
+
+    /// `{"id", "kind", "inputs", "system", "template"}` of one node.
+    fn node<'py>(&self, py: Python<'py>, node_id: &str) -> PyResult<Bound<'py, PyDict>> {
+        let node = self.find(node_id)?;
+        let d = PyDict::new(py);
+        d.set_item("id", &node.id)?;
+        d.set_item("kind", node.kind.as_str())?;
+        d.set_item("inputs", &node.inputs)?;
+        d.set_item("system", node.system.as_deref())?;
+        d.set_item("template", node.template.as_deref())?;
+        Ok(d)
+    }
+
+    /// The admitted policy of an llm node (KeyError for an unknown id, ValueError for a node
+    /// without a policy).
+    fn node_policy(&self, node_id: &str) -> PyResult<Policy> {
+        self.find(node_id)?;
+        self.policies
+            .iter()
+            .find(|(id, _)| id == node_id)
+            .map(|(_, p)| Policy { inner: p.clone() })
+            .ok_or_else(|| PyValueError::new_err(format!("node {node_id:?} is not an llm node and has no policy")))
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<Flow>().is_ok_and(|o| o.get().inner.fingerprint == self.inner.fingerprint)
+    }
+
+    fn __hash__(&self) -> u64 {
+        u64::from_str_radix(self.inner.fingerprint.get(5..21).unwrap_or("0"), 16).unwrap_or(0)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Flow({}, {} nodes)", self.inner.fingerprint, self.inner.nodes.len())
+    }
+}
+
+// -- Catalog ------------------------------------------------------------------------------------------
+
+/// A validated model catalog (spec §7), stored column by column.
+#[pyclass(frozen, module = "unhardcoded")]
+struct Catalog {
+    inner: Arc<CoreCatalog>,
+}
+
+#[pymethods]
+impl Catalog {
+    /// Strict-parse and validate a catalog document (JSON text or a dict).
+    #[staticmethod]
+    fn from_json(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Catalog> {
+        let bytes = json_input(text, Code::InvalidCatalog)?;
+        py.detach(|| CoreCatalog::from_json(&bytes)).map(|c| Catalog { inner: Arc::new(c) }).map_err(to_py_err)
+    }
+
+    /// Read and validate a catalog file (OSError when it cannot be read).
+    #[staticmethod]
+    fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Catalog> {
+        let bytes = py.detach(|| std::fs::read(&path))?;
+        py.detach(|| CoreCatalog::from_json(&bytes)).map(|c| Catalog { inner: Arc::new(c) }).map_err(to_py_err)
+    }
+
+    #[getter]
+    fn fingerprint(&self) -> &str {
+        self.inner.fingerprint()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __contains__(&self, model_id: &str) -> bool {
+        self.inner.index_of(model_id).is_some()
+    }
+
+    /// Model ids in catalog order (ascending UTF-8 bytes).
+    fn ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.inner.ids())
+    }
+
+    /// One model's present fields and `meta`, or None.
+    fn model<'py>(&self, py: Python<'py>, model_id: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match self.inner.index_of(model_id).and_then(|i| self.inner.model_value(i)) {
+            Some(v) => to_py(py, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The field vocabulary: core fields, then the catalog's extensions.
+    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for f in self.inner.vocab().fields() {
+            let d = PyDict::new(py);
+            d.set_item("name", &f.name)?;
+            d.set_item("kind", f.kind.as_str())?;
+            d.set_item("description", &f.description)?;
+            d.set_item("core", f.core)?;
+            list.append(d)?;
+        }
+        Ok(list)
+    }
+
+    fn capabilities(&self) -> Vec<String> {
+        self.inner.vocab().capabilities().to_vec()
+    }
+
+    /// The canonical catalog document: the text the fingerprint hashes.
+    fn to_json(&self, py: Python<'_>) -> String {
+        py.detach(|| self.inner.to_canonical())
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Catalog({}, {} models)", self.inner.fingerprint(), self.inner.len())
+    }
+}
+
+// -- functions ----------------------------------------------------------------------------------------
+
+/// The implied requirements (spec §4) of a chat request.
+#[pyfunction]
+fn requirements_from_request<'py>(py: Python<'py>, request_json: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let bytes = json_input(request_json, Code::InvalidRequest)?;
+    let value = parse_request_value(py, &bytes)?;
+    to_py(py, &Requirements::from_request(&value).to_value())
+}
+
+/// JCS (RFC 8785) form of any strict JSON text.
+#[pyfunction]
+fn canonicalize(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<String> {
+    let bytes = json_input(text, Code::InvalidRequest)?;
+    py.detach(|| json::parse(&bytes, Limits::REQUEST, Code::InvalidRequest).map(|v| to_jcs(&v))).map_err(to_py_err)
+}
+
+/// `prefix` + BLAKE3 hex of the canonical form of any strict JSON text.
+#[pyfunction]
+#[pyo3(signature = (text, prefix = ""))]
+fn fingerprint(py: Python<'_>, text: &Bound<'_, PyAny>, prefix: &str) -> PyResult<String> {
+    let bytes = json_input(text, Code::InvalidRequest)?;
+    py.detach(|| {
+        json::parse(&bytes, Limits::REQUEST, Code::InvalidRequest)
+            .map(|v| blake3_fingerprint(prefix, to_jcs(&v).as_bytes()))
+    })
+    .map_err(to_py_err)
+}
+
+enum Routed {
+    Policy(AdmittedPolicy),
+    Flow(AdmittedFlow),
+    None,
+}
+
+/// Strict-parse a chat request body and admit its `policy_ir` or `flow_ir`.
+#[pyfunction]
+#[pyo3(signature = (body, *, fields = None))]
+fn parse_request<'py>(
+    py: Python<'py>,
+    body: &Bound<'py, PyAny>,
+    fields: Option<&Bound<'py, Catalog>>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let bytes = json_input(body, Code::InvalidRequest)?;
+    let catalog = vocab_of(fields);
+    let (routed, requirements) = py
+        .detach(|| -> Result<(Routed, Requirements), Error> {
+            let vocab = vocab_or_core(catalog.as_deref());
+            let mut request = json::parse(&bytes, Limits::REQUEST, Code::InvalidRequest)?;
+            let Value::Object(members) = &mut request else {
+                return Err(Error::new(
+                    Code::InvalidRequest,
+                    "type",
+                    "",
+                    format!("A chat request is a JSON object, got {}.", request.type_name()),
+                ));
+            };
+            let mut take = |name: &str| members.iter().position(|(k, _)| k == name).map(|i| members.remove(i).1);
+            let routed = match (take("policy_ir"), take("flow_ir")) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::new(
+                        Code::InvalidRequest,
+                        "type",
+                        "/flow_ir",
+                        "A request carries either policy_ir or flow_ir, not both.",
+                    ))
+                }
+                (Some(term), None) => {
+                    let p = policy::admit_value(term, vocab).map_err(|e| e.prefixed("/policy_ir"))?;
+                    mutate::apply(&p.ast.mutate, &mut request);
+                    Routed::Policy(p)
+                }
+                (None, Some(term)) => {
+                    Routed::Flow(flow::admit_flow_value(term, vocab).map_err(|e| e.prefixed("/flow_ir"))?)
+                }
+                (None, None) => Routed::None,
+            };
+            Ok((routed, Requirements::from_request(&request)))
+        })
+        .map_err(to_py_err)?;
+    let reqs = to_py(py, &requirements.to_value())?;
+    let (kind, term) = match routed {
+        Routed::Policy(p) => ("policy", Py::new(py, Policy { inner: Arc::new(p) })?.into_any()),
+        Routed::Flow(f) => ("flow", Py::new(py, Flow::new(f))?.into_any()),
+        Routed::None => ("none", py.None()),
+    };
+    PyTuple::new(py, [kind.into_pyobject(py)?.into_any(), term.into_bound(py), reqs])
+}
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("VERSION", unhardcoded_core::VERSION)?;
+    let py = m.py();
+    let errors = PyModule::from_code(py, ERRORS_PY, c"unhardcoded/_errors.py", c"unhardcoded._errors")?;
+    let base = errors.getattr("UnhardcodedError")?.cast_into::<PyType>()?;
+    let none = errors.getattr("NoCandidates")?.cast_into::<PyType>()?;
+    UNHARDCODED_ERROR.get_or_init(py, || base.clone().unbind());
+    NO_CANDIDATES.get_or_init(py, || none.clone().unbind());
+    m.add("UnhardcodedError", base)?;
+    m.add("NoCandidates", none)?;
+    m.add("VERSION", VERSION)?;
+    m.add("FLOW_VERSION", FLOW_VERSION)?;
+    m.add("ERROR_CODES", ERROR_CODES.to_vec())?;
+    m.add("ERROR_RULES", ERROR_RULES.to_vec())?;
+    m.add_class::<Policy>()?;
+    m.add_class::<RankResult>()?;
+    m.add_class::<Flow>()?;
+    m.add_class::<Catalog>()?;
+    m.add_function(wrap_pyfunction!(requirements_from_request, m)?)?;
+    m.add_function(wrap_pyfunction!(canonicalize, m)?)?;
+    m.add_function(wrap_pyfunction!(fingerprint, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_request, m)?)?;
     Ok(())
 }

@@ -1,0 +1,1 @@
+"""The bundled catalog (`default.json`) and the script that rebuilds it (`build_default.py`)."""

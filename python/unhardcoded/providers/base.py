@@ -1,0 +1,377 @@
+"""The provider adapter contract and the HTTP machinery every adapter shares.
+
+An adapter turns an OpenAI chat request into one provider's wire format, sends it over a pooled
+`httpx.AsyncClient` owned by the caller, and turns the answer (or the failure) back into OpenAI
+shapes. Every failure leaves as a `ProviderError` with a stable `cause`, so the router can decide
+whether to fail over without knowing which provider it was talking to.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+import anyio
+import httpx
+import orjson
+
+from .sse import SSEDecoder, SSEEvent
+
+__all__ = [
+    "CAUSES",
+    "RETRYABLE_CAUSES",
+    "Adapter",
+    "ProviderError",
+    "ProviderSettings",
+    "cause_for_status",
+]
+
+CAUSES = (
+    "timeout",
+    "connect",
+    "rate_limited",
+    "server_error",
+    "auth",
+    "not_found",
+    "bad_response",
+    "bad_request",
+    "no_key",
+    "stream_dropped",
+)
+
+# Failing over to another model can help with all of these; a bad request would fail anywhere,
+# and a dropped stream may already have delivered output, so the router decides about those.
+RETRYABLE_CAUSES = frozenset(
+    {"timeout", "connect", "rate_limited", "server_error", "auth", "not_found", "bad_response", "no_key"}
+)
+
+MESSAGE_DETAIL_LIMIT = 300
+_REDACTED = "[redacted]"
+
+
+@dataclass(repr=False)
+class ProviderSettings:
+    name: str
+    kind: str
+    base_url: str = ""
+    api_key: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    api_version: str | None = None
+    connect_timeout: float = 10.0
+    stall_timeout: float = 60.0
+    total_timeout: float = 600.0
+
+    def __repr__(self) -> str:
+        # The dataclass default would print the key into every log line that shows the settings.
+        key = "None" if self.api_key is None else "'***'"
+        return (
+            f"ProviderSettings(name={self.name!r}, kind={self.kind!r}, base_url={self.base_url!r}, "
+            f"api_key={key}, headers={sorted(self.headers)!r}, api_version={self.api_version!r}, "
+            f"connect_timeout={self.connect_timeout!r}, stall_timeout={self.stall_timeout!r}, "
+            f"total_timeout={self.total_timeout!r})"
+        )
+
+
+class ProviderError(Exception):
+    """A provider call failed. `str(error)` is `message`; it never contains the API key."""
+
+    def __init__(
+        self,
+        cause: str,
+        status: int | None = None,
+        retryable: bool | None = None,
+        message: str = "",
+        *,
+        retry_after: float | None = None,
+        provider: str | None = None,
+    ) -> None:
+        if cause not in CAUSES:
+            raise ValueError(f"unknown provider error cause {cause!r}")
+        self.cause = cause
+        self.status = status
+        self.retryable = cause in RETRYABLE_CAUSES if retryable is None else bool(retryable)
+        self.message = message or f"provider call failed ({cause})"
+        self.retry_after = retry_after
+        self.provider = provider
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"ProviderError(cause={self.cause!r}, status={self.status!r}, retryable={self.retryable!r}, message={self.message!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cause": self.cause, "status": self.status, "retryable": self.retryable, "message": self.message}
+
+
+def cause_for_status(status: int) -> str:
+    if status == 429:
+        return "rate_limited"
+    if status in (401, 403):
+        return "auth"
+    if status == 404:
+        return "not_found"
+    if status == 408:
+        # The server gave up waiting for us: the same situation as our own timeout.
+        return "timeout"
+    if status >= 500:
+        return "server_error"
+    if 400 <= status < 500:
+        return "bad_request"
+    return "bad_response"
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            value = float(raw_ms) / 1000.0
+            if math.isfinite(value) and value >= 0:
+                return value
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+        return value if math.isfinite(value) and value >= 0 else None
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+class Adapter:
+    kind: ClassVar[str] = ""
+    default_base_url: ClassVar[str] = ""
+
+    def __init__(self, settings: ProviderSettings, client: httpx.AsyncClient) -> None:
+        self.settings = settings
+        self.client = client
+        self.base_url = (settings.base_url or self.default_base_url).rstrip("/")
+
+    async def complete(self, upstream_model: str, request: dict) -> dict:
+        raise NotImplementedError
+
+    def stream(self, upstream_model: str, request: dict) -> AsyncIterator[dict]:
+        raise NotImplementedError
+
+    # -- provider hooks ---------------------------------------------------------------------
+
+    def error_detail(self, status: int | None, payload: Any) -> tuple[str | None, str | None]:
+        """(human-readable detail, cause override) from a provider error body."""
+        return None, None
+
+    def retry_after_hint(self, payload: Any) -> float | None:
+        """A retry delay carried in the error body rather than a Retry-After header."""
+        return None
+
+    # -- errors -----------------------------------------------------------------------------
+
+    def scrub(self, text: str) -> str:
+        key = self.settings.api_key
+        if key:
+            text = text.replace(key, _REDACTED)
+            quoted = quote(key, safe="")
+            if quoted != key:
+                text = text.replace(quoted, _REDACTED)
+        return text
+
+    def error(
+        self, cause: str, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> ProviderError:
+        text = self.scrub(f"{self.settings.name}: {message}")
+        return ProviderError(cause, status, None, text, retry_after=retry_after, provider=self.settings.name)
+
+    def bad_request(self, message: str) -> ProviderError:
+        return self.error("bad_request", message)
+
+    def detail_text(self, detail: str) -> str:
+        detail = self.scrub(_collapse(detail))
+        if len(detail) > MESSAGE_DETAIL_LIMIT:
+            detail = detail[: MESSAGE_DETAIL_LIMIT - 1].rstrip() + "…"
+        return detail
+
+    def status_error(self, status: int, content: bytes, headers: Mapping[str, str]) -> ProviderError:
+        payload: Any = None
+        try:
+            payload = orjson.loads(content) if content else None
+        except orjson.JSONDecodeError:
+            payload = None
+        detail, override = self.error_detail(status, payload)
+        if detail is None:
+            detail = content[:2000].decode("utf-8", errors="replace") if content else ""
+        cause = override or cause_for_status(status)
+        reason = httpx.codes.get_reason_phrase(status)
+        text = self.detail_text(detail)
+        message = f"HTTP {status}" + (f" {reason}" if reason else "") + (f": {text}" if text else "")
+        retry_after = parse_retry_after(headers)
+        if retry_after is None:
+            retry_after = self.retry_after_hint(payload)
+        return self.error(cause, message, status=status, retry_after=retry_after)
+
+    def _host(self) -> str:
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or self.base_url
+        return f"{host}:{parts.port}" if parts.port else host
+
+    def transport_error(self, exc: Exception, *, streaming: bool) -> ProviderError:
+        s = self.settings
+        if isinstance(exc, httpx.ConnectTimeout):
+            return self.error("timeout", f"connecting to {self._host()} timed out after {s.connect_timeout:g}s")
+        if isinstance(exc, httpx.ReadTimeout):
+            return self.error("timeout", f"no data from {self._host()} for {s.stall_timeout:g}s (stall timeout)")
+        if isinstance(exc, httpx.WriteTimeout):
+            return self.error("timeout", f"sending the request to {self._host()} stalled for {s.stall_timeout:g}s")
+        if isinstance(exc, httpx.PoolTimeout):
+            return self.error("timeout", f"no free connection to {self._host()} within {s.connect_timeout:g}s")
+        if isinstance(exc, httpx.TimeoutException):
+            return self.error("timeout", f"the request to {self._host()} timed out")
+        if isinstance(exc, httpx.DecodingError):
+            return self.error("bad_response", "the response body could not be decoded")
+        if streaming and isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError, httpx.CloseError)):
+            return self.error("stream_dropped", f"the connection to {self._host()} closed mid-stream")
+        if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
+            return self.error("connect", f"the base_url {self.base_url!r} is not a usable http(s) URL")
+        detail = self.detail_text(str(exc)) or exc.__class__.__name__
+        return self.error("connect", f"could not reach {self._host()}: {detail}")
+
+    def deadline_error(self) -> ProviderError:
+        return self.error("timeout", f"no complete response within the total deadline of {self.settings.total_timeout:g}s")
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    def require_key(self) -> str:
+        key = self.settings.api_key
+        if not key:
+            raise self.error("no_key", f"no API key is configured for provider {self.settings.name!r}")
+        return key
+
+    def timeout(self) -> httpx.Timeout:
+        s = self.settings
+        return httpx.Timeout(connect=s.connect_timeout, read=s.stall_timeout, write=s.stall_timeout, pool=s.connect_timeout)
+
+    def headers(self, auth: Mapping[str, str], *, stream: bool) -> dict[str, str]:
+        merged = {"content-type": "application/json", "accept": "text/event-stream" if stream else "application/json"}
+        merged.update(self.settings.headers)
+        merged.update(auth)
+        return merged
+
+    def encode(self, body: Any) -> bytes:
+        try:
+            return orjson.dumps(body)
+        except TypeError as exc:
+            raise self.bad_request(f"the request cannot be sent as JSON ({exc})") from None
+
+    def decode(self, content: bytes) -> Any:
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            snippet = self.detail_text(content[:120].decode("utf-8", errors="replace"))
+            raise self.error("bad_response", f"the response is not valid JSON: {snippet!r}") from None
+
+    async def post_json(
+        self, url: str, body: Any, headers: Mapping[str, str], params: Mapping[str, str] | None = None
+    ) -> Any:
+        content = self.encode(body)
+        try:
+            with anyio.fail_after(self.settings.total_timeout):
+                response = await self.client.post(
+                    url, content=content, headers=headers, params=params, timeout=self.timeout()
+                )
+        except TimeoutError:
+            raise self.deadline_error() from None
+        except httpx.HTTPError as exc:
+            raise self.transport_error(exc, streaming=False) from None
+        if response.status_code >= 300:
+            raise self.status_error(response.status_code, response.content, response.headers)
+        return self.decode(response.content)
+
+    async def open_sse(
+        self, url: str, body: Any, headers: Mapping[str, str], params: Mapping[str, str] | None = None
+    ) -> AsyncIterator[SSEEvent]:
+        """Yields the events of a streamed response; returns at a clean end of stream. Whether the
+        stream ended with its terminator is the caller's judgement."""
+        total = self.settings.total_timeout
+        deadline = anyio.current_time() + total
+        request = self.client.build_request(
+            "POST", url, content=self.encode(body), headers=headers, params=params, timeout=self.timeout()
+        )
+        try:
+            with anyio.fail_after(total):
+                response = await self.client.send(request, stream=True)
+        except TimeoutError:
+            raise self.deadline_error() from None
+        except httpx.HTTPError as exc:
+            raise self.transport_error(exc, streaming=False) from None
+        try:
+            if response.status_code >= 300:
+                content = await self._read_rest(response, deadline)
+                raise self.status_error(response.status_code, content, response.headers)
+            content_type = response.headers.get("content-type", "")
+            if "json" in content_type and "event-stream" not in content_type:
+                raise await self._json_instead_of_stream(response, deadline)
+            decoder = SSEDecoder()
+            chunks = response.aiter_bytes()
+            while True:
+                chunk = await self._next_chunk(chunks, deadline)
+                if chunk is None:
+                    break
+                for event in decoder.feed(chunk):
+                    yield event
+            for event in decoder.close():
+                yield event
+        finally:
+            await response.aclose()
+
+    async def _next_chunk(self, chunks: AsyncIterator[bytes], deadline: float) -> bytes | None:
+        remaining = deadline - anyio.current_time()
+        if remaining <= 0:
+            raise self.deadline_error()
+        try:
+            with anyio.fail_after(remaining):
+                return await chunks.__anext__()
+        except StopAsyncIteration:
+            return None
+        except TimeoutError:
+            raise self.deadline_error() from None
+        except httpx.HTTPError as exc:
+            raise self.transport_error(exc, streaming=True) from None
+
+    async def _read_rest(self, response: httpx.Response, deadline: float) -> bytes:
+        try:
+            with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
+                return await response.aread()
+        except (TimeoutError, httpx.HTTPError):
+            return b""
+
+    async def _json_instead_of_stream(self, response: httpx.Response, deadline: float) -> ProviderError:
+        content = await self._read_rest(response, deadline)
+        try:
+            payload = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            payload = None
+        detail, override = self.error_detail(None, payload)
+        text = self.detail_text(detail or content[:200].decode("utf-8", errors="replace"))
+        return self.error(override or "bad_response", f"expected an event stream but got JSON: {text}")
+
+    def parse_event_json(self, event: SSEEvent) -> Any:
+        try:
+            return orjson.loads(event.data)
+        except orjson.JSONDecodeError:
+            snippet = self.detail_text(event.data[:120])
+            raise self.error("bad_response", f"a stream event is not valid JSON: {snippet!r}") from None

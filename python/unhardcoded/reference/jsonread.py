@@ -1,0 +1,219 @@
+"""The strict JSON reader of spec §1, written as a loop over an explicit stack so that no input,
+however deep, can reach Python's recursion limit.
+
+Values come back as plain Python data: None, bool, float (every number is a double), str,
+list and dict (insertion order = document order; duplicates are rejected, so nothing is lost).
+"""
+from __future__ import annotations
+
+import re
+
+from .errors import RefError, pointer
+
+POLICY_LIMITS = (1 << 20, 64)
+FLOW_LIMITS = (8 << 20, 128)
+REQUEST_LIMITS = (64 << 20, 128)
+# The spec gives no catalog limits; a catalog is host data, so only nesting is bounded here.
+CATALOG_LIMITS = (1 << 40, 128)
+
+MAX_EXACT_INTEGER = 2 ** 53
+
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+_PLAIN = re.compile(r'[^"\\\x00-\x1f]*')
+_WS = " \t\n\r"
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def parse(data: str | bytes, limits: tuple[int, int] = POLICY_LIMITS, code: str = "invalid_policy"):
+    max_bytes, max_depth = limits
+    if isinstance(data, str):
+        try:
+            raw = data.encode("utf-8")
+        except UnicodeEncodeError:
+            raise RefError(code, "invalid_utf8", "", "The text is not valid UTF-8.") from None
+    else:
+        raw = bytes(data)
+    if len(raw) > max_bytes:
+        raise RefError(code, "size_limit", "", f"The text is longer than {max_bytes} bytes.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RefError(code, "invalid_utf8", "", "The text is not valid UTF-8.") from None
+    return _Reader(text, max_depth, code).run()
+
+
+class _Reader:
+    def __init__(self, text: str, max_depth: int, code: str):
+        self.s = text
+        self.n = len(text)
+        self.max_depth = max_depth
+        self.code = code
+
+    def fail(self, rule: str, path: str, message: str):
+        raise RefError(self.code, rule, path, message)
+
+    def ws(self, i: int) -> int:
+        s, n = self.s, self.n
+        while i < n and s[i] in _WS:
+            i += 1
+        return i
+
+    def syntax(self, i: int, what: str):
+        self.fail("json_syntax", "", f"Not JSON: {what} at character {i}.")
+
+    def run(self):
+        s, n = self.s, self.n
+        # A frame is [container, path, pending key]; the key is None for arrays.
+        stack: list[list] = []
+        i = self.ws(0)
+        expecting = "value"
+        while True:
+            if expecting == "key":
+                i = self.ws(i)
+                if i >= n or s[i] != '"':
+                    self.syntax(i, "expected a member name")
+                frame = stack[-1]
+                key, i = self.string(i, frame[1])
+                if key in frame[0]:
+                    self.fail("duplicate_key", pointer(frame[1], key), f"The object names '{key}' twice.")
+                i = self.ws(i)
+                if i >= n or s[i] != ":":
+                    self.syntax(i, "expected ':'")
+                frame[2] = key
+                i += 1
+                expecting = "value"
+                continue
+
+            # expecting a value
+            i = self.ws(i)
+            path = self.path_of_next(stack)
+            c = s[i] if i < n else ""
+            if c and c in "{[":
+                if len(stack) + 1 > self.max_depth:
+                    self.fail("depth_limit", path, f"Nesting is deeper than {self.max_depth} levels.")
+                i = self.ws(i + 1)
+                if c == "{":
+                    stack.append([{}, path, None])
+                    if i < n and s[i] == "}":
+                        i += 1
+                        value = stack.pop()[0]
+                    else:
+                        expecting = "key"
+                        continue
+                else:
+                    stack.append([[], path, None])
+                    if i < n and s[i] == "]":
+                        i += 1
+                        value = stack.pop()[0]
+                    else:
+                        continue
+            elif c == '"':
+                value, i = self.string(i, path)
+            elif c != "" and c in "-0123456789":
+                value, i = self.number(i, path)
+            elif s.startswith("true", i):
+                value, i = True, i + 4
+            elif s.startswith("false", i):
+                value, i = False, i + 5
+            elif s.startswith("null", i):
+                value, i = None, i + 4
+            else:
+                self.syntax(i, "expected a value")
+
+            # A value is complete: attach it and close every container that ends here.
+            while True:
+                if not stack:
+                    i = self.ws(i)
+                    if i != n:
+                        self.syntax(i, "text after the value")
+                    return value
+                frame = stack[-1]
+                if isinstance(frame[0], list):
+                    frame[0].append(value)
+                    closer = "]"
+                else:
+                    frame[0][frame[2]] = value
+                    closer = "}"
+                i = self.ws(i)
+                if i < n and s[i] == ",":
+                    i += 1
+                    expecting = "value" if closer == "]" else "key"
+                    break
+                if i < n and s[i] == closer:
+                    i += 1
+                    value = stack.pop()[0]
+                    continue
+                self.syntax(i, f"expected ',' or '{closer}'")
+
+    @staticmethod
+    def path_of_next(stack: list[list]) -> str:
+        if not stack:
+            return ""
+        container, path, key = stack[-1]
+        return pointer(path, len(container) if key is None else key)
+
+    def string(self, i: int, path: str) -> tuple[str, int]:
+        s, n = self.s, self.n
+        i += 1
+        out: list[str] = []
+        while True:
+            m = _PLAIN.match(s, i)
+            out.append(m.group())
+            i = m.end()
+            if i >= n:
+                self.syntax(i, "unterminated string")
+            c = s[i]
+            if c == '"':
+                return "".join(out), i + 1
+            if c != "\\":
+                self.syntax(i, "control character in a string")
+            e = s[i + 1] if i + 1 < n else ""
+            if e in _ESCAPES:
+                out.append(_ESCAPES[e])
+                i += 2
+                continue
+            if e != "u":
+                self.syntax(i, "invalid escape")
+            unit = self.hex4(i + 2)
+            i += 6
+            if 0xDC00 <= unit <= 0xDFFF:
+                self.fail("lone_surrogate", path, "A \\u escape names a lone low surrogate.")
+            if 0xD800 <= unit <= 0xDBFF:
+                if s.startswith("\\u", i):
+                    low = self.hex4(i + 2)
+                    if 0xDC00 <= low <= 0xDFFF:
+                        out.append(chr(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)))
+                        i += 6
+                        continue
+                self.fail("lone_surrogate", path, "A \\u escape names a lone high surrogate.")
+            out.append(chr(unit))
+
+    def hex4(self, i: int) -> int:
+        h = self.s[i:i + 4]
+        if len(h) != 4 or any(c not in "0123456789abcdefABCDEF" for c in h):
+            self.syntax(i, "invalid \\u escape")
+        return int(h, 16)
+
+    def number(self, i: int, path: str) -> tuple[float, int]:
+        m = _NUMBER.match(self.s, i)
+        if not m:
+            self.syntax(i, "invalid number")
+        lexeme = m.group()
+        follow = self.s[m.end():m.end() + 1]
+        if (m.group(1) is None and follow == ".") or (m.group(2) is None and follow in ("e", "E")):
+            # A fraction or exponent that starts but has no digits: the token is not a number at all.
+            self.syntax(m.end(), "a fraction or exponent without digits")
+        if m.group(1) is None and m.group(2) is None:
+            digits = lexeme.lstrip("-")
+            # More than 16 digits is always past 2^53, and int() of huge strings is slow or refused.
+            if len(digits) > 16 or int(digits) > MAX_EXACT_INTEGER:
+                self.fail("integer_precision", path,
+                          f"The integer {lexeme[:40]} is larger than 2^53 and would be rounded.")
+            value = float(int(lexeme))
+        else:
+            value = float(lexeme)
+            if value in (float("inf"), float("-inf")):
+                self.fail("non_finite_number", path, f"The number {lexeme[:40]} overflows a double.")
+        if value == 0:
+            value = 0.0  # -0 reads as 0 (spec §1)
+        return value, m.end()

@@ -1,0 +1,110 @@
+"""The trace object (docs/architecture.md "Trace object"): ids, timestamps, the human-readable reason,
+and the wrapper the server puts around an engine record."""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import time
+from typing import Any, Mapping
+
+# Members of a finished trace, in the order they are written.
+TRACE_ORDER = ("object", "trace", "label", "kind", "policy", "catalog", "requirements", "seed", "providers",
+               "selected", "cascade", "candidates", "reason", "fallback", "latency_ms", "routing_ms", "cost",
+               "usage", "status", "error", "started", "ended", "created")
+
+
+def new_trace_id() -> str:
+    """`tr_` + 12 hex of epoch ms + 16 random hex: unique, and sorts by creation time."""
+    return f"tr_{int(time.time() * 1000):012x}{os.urandom(8).hex()}"
+
+
+def now_iso() -> str:
+    moment = _dt.datetime.now(_dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def finish_trace(record: Mapping[str, Any], *, trace_id: str, label: str | None, kind: str = "policy",
+                 created: str | None = None) -> dict[str, Any]:
+    """The stored/returned trace: the engine's decision record plus identity and label."""
+    trace: dict[str, Any] = {"object": "trace", "trace": trace_id, "label": label, "kind": kind}
+    for key, value in record.items():
+        if key not in trace:
+            trace[key] = value
+    trace["created"] = created or record.get("ended") or now_iso()
+    return trace
+
+
+# --- reason -------------------------------------------------------------------------------------
+
+def _unwrap(term: Any, op: str) -> Any:
+    return term[1] if isinstance(term, list) and len(term) == 2 and term[0] == op else None
+
+
+def describe_rank(term: Any) -> str:
+    negated = _unwrap(term, "neg")
+    inner = negated if negated is not None else term
+    inner = _unwrap(inner, "normalize") or inner
+    if isinstance(inner, list) and len(inner) == 2 and inner[0] == "field":
+        name = str(inner[1])
+        if negated is not None:
+            if name.startswith("price"):
+                return f"cheapest ({name})"
+            if name == "latency_ms":
+                return "fastest (latency_ms)"
+            return f"lowest {name}"
+        return f"highest {name}"
+    if isinstance(term, list) and term and term[0] == "zero":
+        return "first by id (no score)"
+    if isinstance(term, list) and term and term[0] in ("add", "scale"):
+        return "best weighted score"
+    return "best score"
+
+
+def describe_select(term: Any, seed: int | None) -> str:
+    if isinstance(term, list) and term:
+        if term[0] == "top_k" and len(term) == 3:
+            inner = describe_select(term[2], seed)
+            return f"top {term[1]}" + ("" if inner == "" else f", {inner}")
+        if term[0] == "sample" and len(term) == 2:
+            return f"sampled at t={term[1]} (seed {seed})"
+    return ""
+
+
+def describe_requirements(req: Mapping[str, Any] | None) -> str:
+    if not isinstance(req, Mapping):
+        return ""
+    marks = [f"{name} ✓" for name in ("tools", "vision", "json") if req.get(name) is True]
+    prompt = req.get("prompt_tokens")
+    if isinstance(prompt, int) and prompt > 0:
+        marks.append(f"context ≥ {prompt} tokens ✓")
+    max_tokens = req.get("max_tokens")
+    if isinstance(max_tokens, int):
+        marks.append(f"max_output ≥ {max_tokens} ✓")
+    return ", ".join(marks)
+
+
+def reason_text(term: Any, head: str | None, counts: Mapping[str, int], total: int, seed: int | None,
+                requirements: Mapping[str, Any] | None, selected: str | None = None,
+                hops: list[dict[str, Any]] | None = None) -> str:
+    """One line on why the model was chosen, e.g.
+    "cheapest (price_out) survivor of 12 (48 of 60 rejected); tools ✓, context ≥ 812 tokens ✓"."""
+    survivors = counts.get("winner", 0) + counts.get("passed", 0)
+    rejected = counts.get("rejected", 0)
+    rank = describe_rank(term[3]) if isinstance(term, list) and len(term) > 4 else "best score"
+    select = describe_select(term[4], seed) if isinstance(term, list) and len(term) > 4 else ""
+    if head is None:
+        text = f"no candidate: all {total} models rejected"
+    else:
+        text = f"{rank} survivor of {survivors} ({rejected} of {total} rejected)"
+        if select:
+            text += f", {select}"
+    reqs = describe_requirements(requirements)
+    if reqs:
+        text += f"; {reqs}"
+    if hops:
+        hop_text = ", ".join(f"{h['from']} {h['cause']}" for h in hops)
+        if selected is not None and selected != head:
+            text += f"; served by {selected} after {len(hops)} failover{'s' if len(hops) != 1 else ''} ({hop_text})"
+        else:
+            text += f"; every attempt failed ({hop_text})"
+    return text

@@ -1,0 +1,129 @@
+"""What every trace store provides, and the helpers the backends share.
+
+A trace is stored as its JSON text plus a few summary columns the history view filters and
+pages on, so listing never parses bodies. Catalog snapshots are stored once per fingerprint.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+from typing import Any, Protocol
+
+import orjson
+
+# Listing returns these summary members, read from columns (no body parsing).
+SUMMARY_FIELDS = ("trace", "label", "kind", "selected", "status", "policy", "cost", "latency_ms", "created")
+
+MAX_PAGE = 1000
+
+
+class StoreError(Exception):
+    """A storage backend failed or was misconfigured; the message never carries a password."""
+
+
+class BadCursor(ValueError):
+    """A history cursor that this store did not issue."""
+
+
+class TraceStore(Protocol):
+    # True when calls are cheap enough to run on the event loop (SQLite); False when the server
+    # must move them to a worker thread (a network database).
+    inline: bool
+
+    def save_trace(self, workspace_id: str, trace: dict[str, Any], body: bytes | None = None) -> None: ...
+    def get_trace(self, workspace_id: str, trace_id: str) -> dict[str, Any] | None: ...
+    def get_trace_json(self, workspace_id: str, trace_id: str) -> bytes | None: ...
+    def list_traces(self, workspace_id: str, label: str | None = None, model: str | None = None,
+                    since: Any = None, until: Any = None, limit: int = 50,
+                    cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]: ...
+    def put_catalog(self, fingerprint: str, canonical_json: str | bytes) -> None: ...
+    def get_catalog(self, fingerprint: str) -> str | None: ...
+    def put_setting(self, name: str, value: str) -> bool: ...
+    def get_setting(self, name: str) -> str | None: ...
+    def close(self) -> None: ...
+
+
+def iso_to_ms(value: str) -> int:
+    """Parses an ISO-8601 timestamp (a trailing Z is accepted; naive means UTC) to epoch ms."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    moment = _dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_dt.timezone.utc)
+    return int(round(moment.timestamp() * 1000))
+
+
+def ms_to_iso(ms: int) -> str:
+    moment = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def time_bound_ms(value: Any) -> int | None:
+    """since/until as an ISO string, an epoch-millisecond int or a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("a time bound must be an ISO-8601 timestamp or epoch milliseconds")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_dt.timezone.utc)
+        return int(round(value.timestamp() * 1000))
+    if isinstance(value, str):
+        return iso_to_ms(value)
+    raise ValueError("a time bound must be an ISO-8601 timestamp or epoch milliseconds")
+
+
+def encode_cursor(created_ms: int, trace_id: str) -> str:
+    raw = f"{created_ms}.{trace_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+        ms_text, trace_id = raw.split(".", 1)
+        return int(ms_text), trace_id
+    except (ValueError, UnicodeError) as exc:
+        raise BadCursor("the cursor is not one this server issued") from exc
+
+
+def summary_row(trace: dict[str, Any]) -> tuple[Any, ...]:
+    """The summary columns of a trace, in SUMMARY_FIELDS order plus created_ms."""
+    policy = trace.get("policy")
+    policy_fp = None
+    if isinstance(policy, dict):
+        policy_fp = policy.get("fingerprint")
+    elif isinstance(trace.get("flow"), dict):
+        policy_fp = trace["flow"].get("fingerprint")
+    created = trace.get("created")
+    if not isinstance(created, str):
+        raise ValueError("a trace needs an ISO-8601 'created' timestamp")
+    selected = trace.get("selected")
+    cost = trace.get("cost")
+    latency = trace.get("latency_ms")
+    return (
+        str(trace["trace"]),
+        trace.get("label"),
+        str(trace.get("kind") or "policy"),
+        selected if isinstance(selected, str) else None,
+        str(trace.get("status") or "ok"),
+        policy_fp,
+        float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
+        float(latency) if isinstance(latency, (int, float)) and not isinstance(latency, bool) else None,
+        created,
+        iso_to_ms(created),
+    )
+
+
+def trace_body(trace: dict[str, Any], body: bytes | None) -> bytes:
+    return body if body is not None else orjson.dumps(trace)
+
+
+def clamp_limit(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError("limit must be a positive integer")
+    return min(limit, MAX_PAGE)

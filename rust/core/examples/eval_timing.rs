@@ -1,0 +1,72 @@
+//! Rough timings of catalog build and evaluation of the quickstart policy.
+//!
+//! `cargo run --release -p unhardcoded-core --example eval_timing -- cat_1000.json cat_100000.json …`
+//! (catalog files from `unhardcoded.bench.synth.catalog_json`). Runs on the main thread, as the
+//! Python binding does.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::time::Instant;
+
+use unhardcoded_core::catalog::Catalog;
+use unhardcoded_core::eval::evaluate;
+use unhardcoded_core::json::{parse, Limits};
+use unhardcoded_core::error::Code;
+use unhardcoded_core::policy::admit_text;
+use unhardcoded_core::requirements::Requirements;
+
+const QUICKSTART: &str = r#"["policy", ["ev_zero"], ["and", ["meets_req"], ["not", ["is", "disabled"]],
+  ["has_cap", "supports_tools"], ["cmp", "bench_intelligence", "ge", 0.5], ["cmp", "price_out", "le", 5]],
+  ["neg", ["normalize", ["field", "price_out"]]], ["argmax"], ["id"], ["always", {"action": "next_candidate"}]]"#;
+
+/// CPU time of this thread in seconds (from the scheduler's accounting): other processes on a
+/// shared machine then inflate the numbers far less than wall time.
+fn cpu() -> f64 {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    text.split_whitespace().next().and_then(|ns| ns.parse::<f64>().ok()).unwrap_or(0.0) / 1e9
+}
+
+struct Clock(Instant, f64);
+
+impl Clock {
+    fn start() -> Clock {
+        Clock(Instant::now(), cpu())
+    }
+    /// (wall, cpu) seconds since start.
+    fn lap(&self) -> (f64, f64) {
+        (self.0.elapsed().as_secs_f64(), cpu() - self.1)
+    }
+}
+
+fn main() {
+    let req = Requirements { prompt_tokens: 23, max_tokens: Some(1024), ..Requirements::default() };
+    for path in std::env::args().skip(1) {
+        let text = std::fs::read(&path).unwrap();
+        let c = Clock::start();
+        let value = parse(&text, Limits::CATALOG, Code::InvalidCatalog).unwrap();
+        let parsed = c.lap();
+        let c = Clock::start();
+        let cat = Catalog::from_owned_value(value).unwrap();
+        let built = c.lap();
+        let c = Clock::start();
+        let canonical = cat.to_canonical();
+        let canon = c.lap();
+        drop(canonical);
+        let p = admit_text(QUICKSTART.as_bytes(), cat.vocab()).unwrap().ast;
+        let n = cat.len();
+        let reps = (5_000_000 / n.max(1)).clamp(20, 500);
+        let (mut best_wall, mut best_cpu, mut cascade) = (f64::INFINITY, f64::INFINITY, 0);
+        for _ in 0..reps {
+            let c = Clock::start();
+            let o = evaluate(&p, &cat, &req, None, None);
+            let (wall, cpu) = c.lap();
+            best_wall = best_wall.min(wall);
+            best_cpu = best_cpu.min(cpu);
+            cascade = o.cascade.len();
+        }
+        let ms = |x: f64| x * 1e3;
+        println!(
+            "n={n:>8} (wall/cpu ms) parse {:.0}/{:.0}  build+fingerprint {:.0}/{:.0}  canonical {:.0}/{:.0}  evaluate best {:.3}/{:.3}  cascade {cascade}",
+            ms(parsed.0), ms(parsed.1), ms(built.0), ms(built.1), ms(canon.0), ms(canon.1), ms(best_wall), ms(best_cpu)
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! Ordering survivors and selecting the cascade (spec §5.3).
+//!
+//! Each survivor is one `u128`: a 64-bit order key for its score in the high half and its model
+//! index in the low half. Ascending `u128` order is then exactly the ranked list — score
+//! descending, nulls last, ties by model index, which is id order because the catalog is sorted —
+//! so ordering is a plain integer sort, and `top_k` a partial one.
+
+use super::rng::SplitMix64;
+use crate::policy::ast::{NodeId, Select};
+
+/// The key of a null score: after every real score.
+const NULL_KEY: u64 = u64::MAX;
+
+pub(super) fn entry(score: f64, model: u32) -> u128 {
+    (u128::from(key(score)) << 32) | u128::from(model)
+}
+
+pub(super) fn model(entry: u128) -> u32 {
+    (entry & u128::from(u32::MAX)) as u32
+}
+
+/// Maps a score to a key whose ascending order is descending score. IEEE bits ordered as
+/// integers after flipping (all bits for negatives, the sign bit for positives) ascend with the
+/// value; inverting them descends. `-0` is folded into `+0`, which it equals.
+fn key(score: f64) -> u64 {
+    if score.is_nan() {
+        return NULL_KEY;
+    }
+    let b = (score + 0.0).to_bits();
+    let ascending = if b >> 63 == 1 { !b } else { b | (1 << 63) };
+    !ascending
+}
+
+fn score_of(entry: u128) -> f64 {
+    let k = (entry >> 32) as u64;
+    if k == NULL_KEY {
+        return f64::NAN;
+    }
+    let ascending = !k;
+    let b = if ascending >> 63 == 1 { ascending & !(1 << 63) } else { !ascending };
+    f64::from_bits(b)
+}
+
+pub(super) struct Selected {
+    /// Survivors in cascade order.
+    pub cascade: Vec<u128>,
+    /// Survivors a `top_k` cut, with that node.
+    pub dropped: Vec<(u32, NodeId)>,
+}
+
+pub(super) fn select(sel: &Select, survivors: Vec<u128>, rng: Option<&mut SplitMix64>) -> Selected {
+    let mut dropped = Vec::new();
+    let cascade = apply(sel, survivors, false, &mut dropped, rng);
+    Selected { cascade, dropped }
+}
+
+fn apply(
+    sel: &Select,
+    mut list: Vec<u128>,
+    sorted: bool,
+    dropped: &mut Vec<(u32, NodeId)>,
+    rng: Option<&mut SplitMix64>,
+) -> Vec<u128> {
+    match sel {
+        Select::Argmax { .. } => {
+            if !sorted {
+                list.sort_unstable();
+            }
+            list
+        }
+        Select::TopK { id, n, inner } => {
+            if list.len() > *n {
+                if !sorted {
+                    // Partition only: the inner selector orders what is kept.
+                    list.select_nth_unstable(*n);
+                }
+                let cut = list.split_off(*n);
+                dropped.extend(cut.into_iter().map(|e| (model(e), *id)));
+            }
+            // A kept prefix of a sorted list is still sorted.
+            apply(inner, list, sorted, dropped, rng)
+        }
+        Select::Sample { temperature, .. } => {
+            if !sorted {
+                list.sort_unstable();
+            }
+            if let Some(rng) = rng {
+                let head = draw(&list, *temperature, rng);
+                if let Some(prefix) = list.get_mut(..=head) {
+                    prefix.rotate_right(1);
+                }
+            }
+            list
+        }
+    }
+}
+
+/// The position (in ranked order) of the sampled head: the first scored model whose cumulative
+/// weight exp((s − s_max) / t) exceeds u × total. Position 0 when nothing has a score.
+fn draw(list: &[u128], t: f64, rng: &mut SplitMix64) -> usize {
+    let scored = list.iter().take_while(|&&e| (e >> 32) as u64 != NULL_KEY).count();
+    let u = rng.next_f64();
+    let Some(&first) = list.first() else { return 0 };
+    if scored == 0 {
+        return 0;
+    }
+    let s_max = score_of(first);
+    let weights: Vec<f64> = list.iter().take(scored).map(|&e| ((score_of(e) - s_max) / t).exp()).collect();
+    let total: f64 = weights.iter().sum();
+    let target = u * total;
+    let mut cumulative = 0.0;
+    for (k, w) in weights.iter().enumerate() {
+        cumulative += w;
+        if cumulative > target {
+            return k;
+        }
+    }
+    // Only reachable through rounding when u × total lands on total itself.
+    scored - 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_order_scores_descending_with_nulls_last() {
+        let scores = [f64::NAN, -1e300, -1.0, -0.0, 0.0, 1e-300, 0.5, 1.0, 1e300, f64::MIN_POSITIVE];
+        let mut entries: Vec<u128> = scores.iter().enumerate().map(|(i, &s)| entry(s, i as u32)).collect();
+        entries.sort_unstable();
+        let got: Vec<f64> = entries.iter().map(|&e| score_of(e)).collect();
+        let mut want: Vec<f64> = scores.iter().copied().filter(|s| !s.is_nan()).collect();
+        want.sort_by(|a, b| b.total_cmp(a));
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g, w);
+        }
+        assert!(got.last().is_some_and(|s| s.is_nan()));
+        // -0 and +0 tie, so the lower model index (3, holding -0) comes first.
+        let zeros: Vec<u32> = entries.iter().map(|&e| model(e)).filter(|&m| m == 3 || m == 4).collect();
+        assert_eq!(zeros, vec![3, 4]);
+    }
+
+    #[test]
+    fn score_round_trips_through_the_key() {
+        for s in [0.0, 1.0, -1.0, 123.456, -7e-12, f64::MAX, f64::MIN] {
+            assert_eq!(score_of(entry(s, 7)), s);
+        }
+    }
+}
