@@ -1,12 +1,15 @@
-"""Flow executor overhead: a 256-node DAG (254 llm nodes) run by `run_flow`, beside the same 254 node
-calls made sequentially by hand through the same Engine.
+"""Flow executor overhead: a 256-node DAG (23 chains of 11 llm nodes fanning into one reducer, plus
+the input and output nodes) run by `run_flow`, beside the same 254 node calls made sequentially by
+hand (each node's input composed the same way, no trace).
 
-The upstream is an in-process adapter that answers instantly (no HTTP, no sleep), so both sides pay
-the same routing cost per node (mutate, requirements, policy evaluation over the bundled catalog,
-cost) and the difference is what the executor adds: scheduling tasks, composing each node's input
-from its predecessors, and stitching the trace. Run with
+Two upstreams, both in process and answering instantly (no HTTP, no sleep), to isolate the executor:
+- "engine": the real router Engine with an instant provider adapter, so both sides pay the same
+  routing per node (mutate, requirements, policy evaluation over the bundled catalog, verdicts, cost);
+- "no-op engine": an engine object that returns a canned completion and record, so what remains is
+  the executor itself: scheduling asyncio tasks, composing inputs, stitching the trace.
+Run with
 
-    pytest benches/bench_flow_executor.py -o addopts="" --benchmark-only
+    python -m pytest benches --benchmark-only -k flow_executor
 """
 from __future__ import annotations
 
@@ -16,8 +19,9 @@ import json
 import pytest
 
 import unhardcoded as uh
+from unhardcoded.bench.record import record
 from unhardcoded.flows import compose, run_flow
-from unhardcoded.router.engine import Engine
+from unhardcoded.router.engine import CallResult, Engine
 
 CHAINS, DEPTH = 23, 11  # 23 chains of 11 llm nodes + 1 reducer + input + output = 256 nodes
 POLICY = ["policy", ["ev_zero"], ["and", ["meets_req"], ["not", ["is", "disabled"]]],
@@ -34,6 +38,18 @@ class Instant:
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": "ok " + upstream_model}}],
                 "usage": dict(USAGE)}
+
+
+class NoopEngine:
+    """Answers every node at once without routing: isolates the executor's own cost."""
+
+    catalog = None
+    providers: list[str] = []
+    RESPONSE = {"choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "ok"}}],
+                "usage": USAGE}
+
+    async def route(self, policy, request: dict, *, seed=None) -> CallResult:
+        return CallResult({"selected": "m", "usage": USAGE, "cost": 0.0, "status": "ok"}, self.RESPONSE)
 
 
 def big_flow() -> uh.Flow:
@@ -79,21 +95,29 @@ async def by_hand(engine: Engine, flow: uh.Flow) -> None:
         outputs[node_id] = compose.completion_text(result.response)
 
 
-def test_flow_executor_256_nodes(benchmark, setup):
-    engine, flow = setup
+def _measure(benchmark, group: str, impl: str, make):
     loop = asyncio.new_event_loop()
     try:
-        run = benchmark(lambda: loop.run_until_complete(run_flow(engine, flow, REQUEST)))
+        result = benchmark.pedantic(lambda: loop.run_until_complete(make()), rounds=15, warmup_rounds=2)
     finally:
         loop.close()
+    record(benchmark, group, impl)
+    return result
+
+
+@pytest.mark.parametrize("upstream", ["engine", "no-op engine"])
+def test_flow_executor_256_nodes(benchmark, setup, upstream):
+    engine, flow = setup
+    engine = engine if upstream == "engine" else NoopEngine()
+    benchmark.group = f"flow 256 nodes, {upstream}"
+    run = _measure(benchmark, benchmark.group, "run_flow", lambda: run_flow(engine, flow, REQUEST))
     assert run.trace["status"] == "ok" and len(run.trace["nodes"]) == 256
     assert run.trace["billable_runs"] == 51
 
 
-def test_sequential_by_hand_256_nodes(benchmark, setup):
+@pytest.mark.parametrize("upstream", ["engine", "no-op engine"])
+def test_sequential_by_hand_256_nodes(benchmark, setup, upstream):
     engine, flow = setup
-    loop = asyncio.new_event_loop()
-    try:
-        benchmark(lambda: loop.run_until_complete(by_hand(engine, flow)))
-    finally:
-        loop.close()
+    engine = engine if upstream == "engine" else NoopEngine()
+    benchmark.group = f"flow 256 nodes, {upstream}"
+    _measure(benchmark, benchmark.group, "sequential by hand", lambda: by_hand(engine, flow))

@@ -255,7 +255,7 @@ def _mutations(rng: random.Random, term: list) -> list:
         elif kind == 3 and len(node) > 1:
             node[rng.randrange(1, len(node))] = rng.choice(["price", "cap_tools", "price_out", "id", "capabilities",
                                                              5, -1, 0, None, True, [], {}, "supports_telepathy"])
-        elif kind == 4 and parent is not None:
+        elif kind == 4 and parent is not None and index < len(parent):
             parent[index] = rng.choice([5, "meets_req", [], [7], {"op": "and"}, None])
         elif kind == 5 and len(term) == 7:
             term[6] = ["always", rng.choice([{"action": "retry"}, {}, "next_candidate",

@@ -255,6 +255,26 @@ async def test_every_node_runs_once_and_the_trace_lists_completion_order(engine,
     assert len(alpha.calls) + len(beta.calls) == 3
 
 
+async def test_nodes_ready_together_start_in_ascending_id_order(engine, alpha):
+    flow = flow_of({"zed": llm("Z", ["u"]), "alpha": llm("A", ["u"]), "mid": llm("M", ["u"]),
+                    "end": llm("E", ["zed", "alpha", "mid"])}, "end")
+    await run_flow(engine, flow, call())
+    assert [req["messages"][0]["content"] for _, req in alpha.calls] == ["A", "M", "Z", "E"]
+    assert received(alpha, "E")["messages"][1]["content"] == "<Z@a-cheap>\n\n<A@a-cheap>\n\n<M@a-cheap>"
+
+
+async def test_a_flow_without_llm_nodes_echoes_the_last_user_message(engine, alpha, beta):
+    flow = uh.Flow.admit(json.dumps(["flow", {"u": {"kind": "input"}, "out": {"kind": "output", "inputs": ["u"]}}]))
+    run = await run_flow(engine, flow, call("just this"))
+    assert run.response["choices"][0]["message"] == {"role": "assistant", "content": "just this"}
+    assert run.trace["status"] == "ok" and run.trace["cost"] is None and run.trace["billable_runs"] == 1
+    assert [e["node"] for e in run.trace["nodes"]] == ["u", "out"]
+    streamed = await run_flow(engine, flow, call("just this"), stream=True)
+    chunks = [c async for c in streamed.chunks]
+    assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks) == "just this"
+    assert alpha.calls == [] and beta.calls == []
+
+
 async def test_each_node_routes_by_its_own_policy_with_its_own_failover(engine, alpha, beta):
     alpha.fail.add("a-cheap")
     flow = flow_of({"cheap": llm("C", ["u"]), "strong": llm("S", ["cheap"], STRONGEST)}, "strong")

@@ -220,9 +220,7 @@ async def test_json_mode_becomes_a_system_instruction_with_the_schema(fake_upstr
 
 
 def test_fenced_json_is_unwrapped_in_json_mode(fake_upstream_server) -> None:  # noqa: F811
-    import httpx
-
-    a = adapter(fake_upstream_server, "anthropic", httpx.AsyncClient())
+    a = adapter(fake_upstream_server, "anthropic", None)
     data = {"id": "msg_1", "type": "message", "content": [{"type": "text", "text": '```json\n{"a": 1}\n```'}], "stop_reason": "end_turn"}
     assert a._completion(data, MODEL, json_mode=True)["choices"][0]["message"]["content"] == '{"a": 1}'
     assert a._completion(data, MODEL, json_mode=False)["choices"][0]["message"]["content"].startswith("```json")

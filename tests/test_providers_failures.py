@@ -94,11 +94,19 @@ async def test_a_key_quoted_by_the_provider_is_scrubbed(kind, mode, fake_upstrea
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "openai_compatible"])
 async def test_no_key_fails_before_any_io(kind, mode, fake_upstream, http_client) -> None:  # noqa: F811
     error = await failure(adapter(fake_upstream, kind, http_client, api_key=None), kind, mode)
     expect(error, "no_key", None, True)
     assert fake_upstream.requests == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_compatible_server_without_key_is_called_without_auth(mode, fake_upstream, http_client) -> None:  # noqa: F811
+    # A keyless local server is normal for this kind; one that wants a key says so with a 401.
+    error = await failure(adapter(fake_upstream, "openai_compatible", http_client, api_key=None), "openai_compatible", mode)
+    expect(error, "auth", 401, True)
+    assert "authorization" not in fake_upstream.requests[-1].headers
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -229,3 +237,22 @@ async def test_long_provider_messages_are_truncated(http_client) -> None:  # noq
         with pytest.raises(ProviderError) as info:
             await make_adapter(settings, client).complete("m", REQUEST)
     assert len(str(info.value)) < 400 and str(info.value).endswith("…")
+
+
+async def test_adapter_auth_wins_over_configured_headers_and_header_secrets_are_scrubbed(fake_upstream, http_client) -> None:  # noqa: F811
+    token = "gateway-token-0123456789abcdef"
+    fake_upstream.script("gpt-4o-mini", "status:500,leak_key", times=1)
+    a = adapter(fake_upstream, "openai", http_client, headers={"Authorization": f"Bearer {fake_upstream.keys['openai']}x"})
+    error = await failure(a, "openai", "complete")
+    assert fake_upstream.requests[-1].headers["authorization"] == f"Bearer {fake_upstream.keys['openai']}"
+    assert "[redacted]" in str(error)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": {"message": f"token {token} expired"}})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer), verify=False) as client:
+        settings = ProviderSettings(
+            name="az", kind="azure", base_url="http://az.local", api_key="k-abcdef", headers={"Authorization": f"Bearer {token}"}
+        )
+        error = await failure(make_adapter(settings, client), "azure", "complete")
+    assert token not in str(error) and "token [redacted] expired" in str(error)

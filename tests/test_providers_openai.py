@@ -198,8 +198,9 @@ async def test_compat_sends_max_tokens_instead_of_max_completion_tokens(fake_ups
     assert result["choices"][0]["finish_reason"] == "length"
 
 
-async def test_compat_empty_key_means_no_auth_header(fake_upstream, http_client) -> None:  # noqa: F811
-    a = adapter(fake_upstream, "openai_compatible", http_client, api_key="", base_url=f"{fake_upstream.base_url}/noauth/v1")
+@pytest.mark.parametrize("key", ["", None])
+async def test_compat_keyless_server_gets_no_auth_header(key, fake_upstream, http_client) -> None:  # noqa: F811
+    a = adapter(fake_upstream, "openai_compatible", http_client, api_key=key, base_url=f"{fake_upstream.base_url}/noauth/v1")
     result = await a.complete("llama3", chat("local"))
     assert result["choices"][0]["message"]["content"] == "Echo: local"
     assert "authorization" not in fake_upstream.requests[-1].headers

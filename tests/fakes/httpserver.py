@@ -33,6 +33,7 @@ class HttpRequest:
     headers: dict[str, str]
     body: bytes
     json: Any = None
+    connection: int = 0  # the client's port: equal for requests sent over one kept-alive connection
 
 
 @dataclass
@@ -229,10 +230,12 @@ class ServerThread:
                 writer.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
         while True:
             request = await _read_request(reader)
             if request is None:
                 return
+            request.connection = peer[1] if peer else 0
             reply = await self._handler(request)
             if isinstance(reply, Reset):
                 _rst(writer)

@@ -45,6 +45,7 @@ class RecordedRequest:
     headers: dict[str, str]  # lower-case names
     json: Any
     body: bytes
+    connection: int  # the client's port; equal for requests over one kept-alive connection
 
 
 class FakeUpstream:
@@ -126,7 +127,9 @@ class FakeUpstream:
         stream = provider.is_stream(req)
         with self._lock:
             self._requests.append(
-                RecordedRequest(provider.name, model, stream, req.method, req.path, req.query, req.headers, req.json, req.body)
+                RecordedRequest(
+                    provider.name, model, stream, req.method, req.path, req.query, req.headers, req.json, req.body, req.connection
+                )
             )
         behaviour = self._scripts.take(model)
         if behaviour.delay:

@@ -1,7 +1,8 @@
 """What each llm node of a flow receives: its messages and its request parameters (see README.md)."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 # Members of the caller's body that describe the flow call itself, never forwarded to a node.
 _CALL_ONLY = frozenset({"model", "messages", "flow_ir", "policy_ir", "stream", "stream_options"})

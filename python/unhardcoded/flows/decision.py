@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ..router.trace import reason_text
 
@@ -29,4 +30,5 @@ def rejection_summary(verdicts: Iterable[Mapping[str, Any]]) -> list[dict]:
         key = json.dumps([blame.get("path"), blame.get("term"), blame.get("reason")], sort_keys=True)
         causes[key] += 1
         shown.setdefault(key, {k: blame[k] for k in ("path", "term", "reason") if k in blame})
-    return [{**shown[key], "count": n} for key, n in sorted(causes.items(), key=lambda kv: (-kv[1], kv[0]))][:TOP_CAUSES]
+    ranked = sorted(causes.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CAUSES]
+    return [{**shown[key], "count": n} for key, n in ranked]

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 from . import compose
 from .completion import CompletionShape, is_usage_only, wants_usage
 from .outcome import FlowFailed, FlowRun
+from .plan import plan_of
 from .trace import finish, new_trace, node_entry, now_iso
 
 
@@ -32,15 +34,14 @@ def _failure(exc: BaseException) -> tuple[str, str, int, dict | None] | None:
         message = str(exc)
     status = getattr(exc, "status", None)
     if not isinstance(status, int):
-        status = 422 if code == "no_candidates" else 502
+        status = 400 if code == "no_candidates" else 502
     record = getattr(exc, "record", None)
     if not isinstance(record, Mapping):
         record = None
-        if code == "no_candidates":
-            result = getattr(exc, "result", None)
-            if result is not None and hasattr(result, "verdicts"):
-                record = {"candidates": result.verdicts(), "status": "error",
-                          "error": {"code": code, "message": message}}
+        result = getattr(exc, "result", None)
+        if code == "no_candidates" and result is not None and hasattr(result, "verdicts"):
+            record = {"candidates": result.verdicts(), "status": "error",
+                      "error": {"code": code, "message": message}}
     return code, message, status, record
 
 
@@ -62,66 +63,61 @@ class _NodeError(Exception):
         self.ended = now_iso()
 
 
+def _by_end(item: _NodeDone | _NodeError) -> tuple[float, str]:
+    return item.t_end, item.node_id
+
+
 class _Run:
     def __init__(self, engine: Any, flow: Any, request: dict, stream: bool) -> None:
-        self.engine, self.flow, self.request, self.stream = engine, flow, request, stream
+        self.engine, self.request, self.stream = engine, request, stream
         self.t0 = time.perf_counter()
-        self.order: list[str] = list(flow.order())
-        self.nodes: dict[str, dict] = {nid: flow.node(nid) for nid in self.order}
-        self.input_id = next(n for n, d in self.nodes.items() if d["kind"] == "input")
-        self.output_id = next(n for n, d in self.nodes.items() if d["kind"] == "output")
-        self.final_id: str = self.nodes[self.output_id]["inputs"][0]
-        self.llm_ids = [n for n in self.order if self.nodes[n]["kind"] == "llm"]
+        self.plan = plan = plan_of(flow)
+        self.nodes = plan.nodes
         catalog = getattr(engine, "catalog", None)
-        self.trace = new_trace(flow, getattr(catalog, "fingerprint", None), len(self.llm_ids), self.order)
-        self.label = request.get("model") if isinstance(request.get("model"), str) else "flow"
-        self.shape = CompletionShape(self.label)
+        self.trace = new_trace(plan, getattr(catalog, "fingerprint", None))
+        label = request.get("model")
+        self.shape = CompletionShape(label if isinstance(label, str) else "flow")
         self.outputs: dict[str, str] = {}
         self.responses: dict[str, dict] = {}
         self.started: dict[str, str] = {}
+        self.finished_tasks: list[asyncio.Task] = []
+        self.wake = asyncio.Event()
 
     # -- the caller's messages -------------------------------------------------------------------
 
     def _fail_early(self, code: str, message: str, status: int) -> FlowFailed:
-        error = {"code": code, "message": message, "node": self.input_id, "status": status}
-        finish(self.trace, self.t0, error=error)
-        self.trace["skipped"] = [n for n in self.order if n != self.input_id]
-        return FlowFailed(self.trace, self.input_id, code, message, status)
+        node = self.plan.input_id
+        finish(self.trace, self.t0, error={"code": code, "message": message, "node": node, "status": status})
+        self.trace["skipped"] = [n for n in self.plan.order if n != node]
+        return FlowFailed(self.trace, node, code, message, status)
 
     def _check_messages(self) -> None:
         """Reject an unusable call before any token is spent."""
         messages = self.request.get("messages")
         if not isinstance(messages, list) or not messages:
             raise self._fail_early("invalid_request", "The call must carry a non-empty messages array.", 400)
-        needs_text = self.final_id == self.input_id or any(
-            self.input_id in self.nodes[n]["inputs"] and not self._takes_conversation(n) for n in self.llm_ids)
-        if needs_text and compose.last_user_text(messages) is None:
+        if self.plan.needs_input_text and compose.last_user_text(messages) is None:
             raise self._fail_early(
                 "invalid_request",
                 "A node reads the caller's input as text, but the messages carry no user message.", 400)
-
-    def _takes_conversation(self, node_id: str) -> bool:
-        node = self.nodes[node_id]
-        return node.get("template") is None and list(node["inputs"]) == [self.input_id]
 
     # -- one llm node ----------------------------------------------------------------------------
 
     def _node_request(self, node_id: str) -> dict:
         node = self.nodes[node_id]
-        if self._takes_conversation(node_id):
+        if node_id in self.plan.conversation:
             messages = compose.node_messages(node["system"], self.request["messages"], None)
         else:
             texts = [self.outputs[i] for i in node["inputs"]]
-            messages = compose.node_messages(node["system"], None, compose.node_text(node.get("template"), texts))
-        body = compose.node_params(self.request, final=node_id == self.final_id)
+            messages = compose.node_messages(node["system"], None, compose.node_text(node["template"], texts))
+        body = compose.node_params(self.request, final=node_id == self.plan.final_id)
         body["messages"] = messages
         return body
 
     async def _run_node(self, node_id: str) -> _NodeDone:
         started = self.started[node_id]
         try:
-            policy = self.flow.node_policy(node_id)
-            result = await self.engine.route(policy, self._node_request(node_id))
+            result = await self.engine.route(self.plan.policies[node_id], self._node_request(node_id))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # classified by the scheduler: routing failure or bug
@@ -130,26 +126,26 @@ class _Run:
         return _NodeDone(node_id, compose.completion_text(response), response, result.record,
                          started, now_iso(), time.perf_counter())
 
+    def _on_done(self, task: asyncio.Task) -> None:
+        self.finished_tasks.append(task)
+        self.wake.set()
+
     # -- scheduling ------------------------------------------------------------------------------
 
     async def execute(self) -> FlowRun:
+        plan = self.plan
         self._check_messages()
         now = now_iso()
-        self.trace["nodes"].append(node_entry(self.nodes[self.input_id], now, now, None))
-        self.outputs[self.input_id] = compose.last_user_text(self.request["messages"]) or ""
+        self.trace["nodes"].append(node_entry(self.nodes[plan.input_id], now, now, None))
+        self.outputs[plan.input_id] = compose.last_user_text(self.request["messages"]) or ""
 
-        pending = {n: len(self.nodes[n]["inputs"]) for n in self.llm_ids}
-        dependents: dict[str, list[str]] = {n: [] for n in self.order}
-        for n in self.llm_ids:
-            for i in self.nodes[n]["inputs"]:
-                dependents[i].append(n)
-
+        pending = {n: len(self.nodes[n]["inputs"]) for n in plan.llm_ids}
+        for n in plan.dependents[plan.input_id]:
+            pending[n] -= 1
+        ready = sorted(n for n in plan.dependents[plan.input_id] if pending[n] == 0)
         # The streamed final node runs after the loop, so the caller's stream starts only once
         # every upstream node has succeeded.
-        deferred = self.final_id if self.stream and self.final_id != self.input_id else None
-        for n in dependents[self.input_id]:
-            pending[n] -= 1
-        ready = sorted(n for n in dependents[self.input_id] if pending[n] == 0)
+        deferred = plan.final_id if self.stream and plan.final_id != plan.input_id else None
         running: dict[asyncio.Task, str] = {}
         try:
             while ready or running:
@@ -157,11 +153,15 @@ class _Run:
                     if node_id == deferred:
                         continue
                     self.started[node_id] = now_iso()
-                    running[asyncio.create_task(self._run_node(node_id))] = node_id
+                    task = asyncio.create_task(self._run_node(node_id))
+                    task.add_done_callback(self._on_done)
+                    running[task] = node_id
                 ready = []
                 if not running:
                     break
-                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                await self.wake.wait()
+                self.wake.clear()
+                done, self.finished_tasks = self.finished_tasks, []
                 finished: list[_NodeDone] = []
                 errors: list[_NodeError] = []
                 for task in done:
@@ -173,18 +173,17 @@ class _Run:
                         errors.append(exc)
                     else:
                         raise exc
-                for item in sorted(finished, key=lambda d: (d.t_end, d.node_id)):
+                for item in sorted(finished, key=_by_end):
                     self._record_done(item)
-                    for d in dependents[item.node_id]:
+                    for d in plan.dependents[item.node_id]:
                         pending[d] -= 1
                         if pending[d] == 0:
                             ready.append(d)
                 if errors:
-                    first = min(errors, key=lambda e: (e.t_end, e.node_id))
-                    for other in sorted(errors, key=lambda e: (e.t_end, e.node_id)):
-                        if other is not first:
-                            self._record_error(other)
-                    raise await self._fail(first, running)
+                    errors.sort(key=_by_end)
+                    for other in errors[1:]:
+                        self._record_error(other)
+                    raise await self._fail(errors[0], running)
                 ready.sort()
         except BaseException:
             # A bug or the caller's own cancellation: stop every branch before leaving.
@@ -234,22 +233,23 @@ class _Run:
         running.clear()
 
     def _skip_unstarted(self) -> None:
-        self.trace["skipped"] = [n for n in self.order if n not in self.started and n != self.input_id]
+        self.trace["skipped"] = [n for n in self.plan.order if n not in self.started and n != self.plan.input_id]
 
     def _record_output(self) -> None:
         now = now_iso()
-        self.trace["nodes"].append(node_entry(self.nodes[self.output_id], now, now, None))
-        self.started[self.output_id] = now
+        self.trace["nodes"].append(node_entry(self.nodes[self.plan.output_id], now, now, None))
+        self.started[self.plan.output_id] = now
 
     def _complete(self) -> FlowRun:
+        final_id = self.plan.final_id
         self._record_output()
         finish(self.trace, self.t0)
-        final = self.responses.get(self.final_id)
-        response = self.shape.completion(final, self.outputs.get(self.final_id), self.trace["usage"])
+        response = self.shape.completion(self.responses.get(final_id), self.outputs.get(final_id),
+                                         self.trace["usage"])
         if not self.stream:
             return FlowRun(self.trace, response, None)
         # Output fed straight from the input node: nothing to route, stream the echoed text.
-        chunks = self.shape.text_chunks(self.outputs.get(self.final_id, ""))
+        chunks = self.shape.text_chunks(self.outputs.get(final_id, ""))
         if wants_usage(self.request):
             chunks.append(self.shape.usage_chunk(self.trace["usage"]))
         return FlowRun(self.trace, None, _iterate(chunks))
@@ -257,18 +257,18 @@ class _Run:
     # -- the streamed final node -----------------------------------------------------------------
 
     async def _stream_final(self) -> FlowRun:
-        node_id = self.final_id
+        node_id = self.plan.final_id
         self.started[node_id] = now_iso()
         try:
-            policy = self.flow.node_policy(node_id)
-            result = await self.engine.route_stream(policy, self._node_request(node_id))
+            result = await self.engine.route_stream(self.plan.policies[node_id], self._node_request(node_id))
         except Exception as exc:
             err = _NodeError(node_id, self.started[node_id], exc, time.perf_counter())
             raise await self._fail(err, {}) from None
         return FlowRun(self.trace, None, self._relay(result))
 
     async def _relay(self, result: Any) -> AsyncIterator[dict]:
-        node_id = self.final_id
+        node_id = self.plan.final_id
+        node = self.nodes[node_id]
         state = "streaming"
         upstream = result.chunks
         try:
@@ -276,7 +276,7 @@ class _Run:
                 if is_usage_only(chunk):
                     continue
                 yield self.shape.chunk(chunk)
-            self.trace["nodes"].append(node_entry(self.nodes[node_id], self.started[node_id], now_iso(), result.record))
+            self.trace["nodes"].append(node_entry(node, self.started[node_id], now_iso(), result.record))
             self._record_output()
             self._skip_unstarted()
             finish(self.trace, self.t0)
@@ -299,8 +299,8 @@ class _Run:
                         await aclose()
                     except Exception:
                         pass
-                self.trace["nodes"].append(node_entry(self.nodes[node_id], self.started[node_id], now_iso(),
-                                                      result.record, status="cancelled"))
+                self.trace["nodes"].append(node_entry(node, self.started[node_id], now_iso(), result.record,
+                                                      status="cancelled"))
                 self._skip_unstarted()
                 finish(self.trace, self.t0, error={"code": "cancelled", "node": node_id, "status": 499,
                                                    "message": "The caller stopped reading the stream."})

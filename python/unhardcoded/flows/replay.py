@@ -3,7 +3,8 @@ it ran against (reproduced or not, with per-model diffs), and optionally over th
 Each node reads like a policy replay (router/replay.py), whose evaluation and diff it shares."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..router.replay import evaluate, status_changes, verdict_diff
 
@@ -50,7 +51,8 @@ def _replay_node(entry: Mapping[str, Any], recorded_catalog: str | None, snapsho
     node_catalog = (entry.get("catalog") or {}).get("fingerprint") or recorded_catalog
     node.update({
         "replayable": True,
-        "policy": {"recorded": policy.get("fingerprint"), "replayed": (replayed.get("policy") or {}).get("fingerprint")},
+        "policy": {"recorded": policy.get("fingerprint"),
+                   "replayed": (replayed.get("policy") or {}).get("fingerprint")},
         "catalog": {"recorded": node_catalog, "replayed": snapshot.fingerprint},
         "seed": entry.get("seed"),
         "reproduced": not diff,

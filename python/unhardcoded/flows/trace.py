@@ -1,12 +1,10 @@
 """Stitching one flow trace out of the per-node engine records."""
 from __future__ import annotations
 
-import json
 import math
 import time
-from typing import Any, Iterable, Mapping
-
-from ..router.trace import now_iso  # one timestamp format across policy and flow traces
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 # The node entry's own keys; the engine record is spread after them and may not override them.
 _ENTRY_KEYS = ("node", "kind", "inputs", "started", "ended")
@@ -16,26 +14,40 @@ NODES_PER_RUN = 5
 
 __all__ = ["billable_runs", "finish", "new_trace", "node_entry", "now_iso", "sum_cost", "sum_usage"]
 
+_second: tuple[int, str] = (-1, "")
+
+
+def now_iso() -> str:
+    """UTC now as router/trace.now_iso writes it ("2026-11-22T02:10:00.000Z"). A flow stamps every node
+    twice, so the formatted second is reused until the clock moves on."""
+    global _second
+    now = time.time()
+    whole = int(now)
+    cached = _second
+    if cached[0] != whole:
+        cached = _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{cached[1]}.{int((now - whole) * 1000):03d}Z"
+
 
 def billable_runs(llm_nodes: int) -> int:
     """A flow bills as one run per started group of five llm nodes; a flow with none is still one run."""
     return max(1, math.ceil(llm_nodes / NODES_PER_RUN))
 
 
-def new_trace(flow: Any, catalog_fingerprint: str | None, llm_nodes: int, order: list[str]) -> dict:
+def new_trace(plan: Any, catalog_fingerprint: str | None) -> dict:
+    """`plan` is the flow's FlowPlan; the trace's term is the plan's (shared, never mutated)."""
     return {
         "kind": "flow",
-        "flow": {"fingerprint": flow.fingerprint, "version": flow.version,
-                 "term": json.loads(flow.canonical)},
+        "flow": {"fingerprint": plan.fingerprint, "version": plan.version, "term": plan.term},
         "catalog": {"fingerprint": catalog_fingerprint},
-        "order": order,
+        "order": list(plan.order),
         "nodes": [],
         "skipped": [],
         "selected": {},
         "latency_ms": None,
         "usage": None,
         "cost": None,
-        "billable_runs": billable_runs(llm_nodes),
+        "billable_runs": billable_runs(len(plan.llm_ids)),
         "status": "running",
         "error": None,
         "started": now_iso(),

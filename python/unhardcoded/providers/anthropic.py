@@ -440,42 +440,43 @@ class AnthropicAdapter(Adapter):
         raw_usage: dict[str, Any] = {}
         tool_index: dict[int, int] = {}
         stopped = False
-        async for event in self.open_sse(self.url(), body, headers):
-            obj = self.parse_event_json(event)
-            if not isinstance(obj, dict):
-                raise self.error("bad_response", "a stream event is not a JSON object")
-            kind = obj.get("type") or event.event
-            if kind == "ping":
-                continue
-            if kind == "error":
-                raise self._stream_error(obj)
-            if kind == "message_start":
-                message = obj.get("message")
-                if not isinstance(message, dict):
-                    raise self.error("bad_response", "message_start has no message")
-                msg_id = message.get("id") or msg_id
-                model = message.get("model") or model
-                self._merge_usage(raw_usage, message.get("usage"))
-                yield cf.chunk(msg_id, model, created, {"role": "assistant", "content": ""})
-            elif kind == "content_block_start":
-                delta = self._block_start(obj, tool_index)
-                if delta:
-                    yield cf.chunk(msg_id, model, created, delta)
-            elif kind == "content_block_delta":
-                delta = self._block_delta(obj, tool_index)
-                if delta:
-                    yield cf.chunk(msg_id, model, created, delta)
-            elif kind == "message_delta":
-                self._merge_usage(raw_usage, obj.get("usage"))
-                delta = obj.get("delta") if isinstance(obj.get("delta"), dict) else {}
-                finish = _finish(delta.get("stop_reason"))
-                if finish is not None:
-                    yield cf.chunk(msg_id, model, created, {}, finish)
-            elif kind == "message_stop":
-                stopped = True
-                break
-            # content_block_stop and event types added after this adapter was written carry
-            # nothing a chat completion chunk can express.
+        async with self.open_sse(self.url(), body, headers) as events:
+            async for event in events:
+                obj = self.parse_event_json(event)
+                if not isinstance(obj, dict):
+                    raise self.error("bad_response", "a stream event is not a JSON object")
+                kind = obj.get("type") or event.event
+                if kind == "ping":
+                    continue
+                if kind == "error":
+                    raise self._stream_error(obj)
+                if kind == "message_start":
+                    message = obj.get("message")
+                    if not isinstance(message, dict):
+                        raise self.error("bad_response", "message_start has no message")
+                    msg_id = message.get("id") or msg_id
+                    model = message.get("model") or model
+                    self._merge_usage(raw_usage, message.get("usage"))
+                    yield cf.chunk(msg_id, model, created, {"role": "assistant", "content": ""})
+                elif kind == "content_block_start":
+                    delta = self._block_start(obj, tool_index)
+                    if delta:
+                        yield cf.chunk(msg_id, model, created, delta)
+                elif kind == "content_block_delta":
+                    delta = self._block_delta(obj, tool_index)
+                    if delta:
+                        yield cf.chunk(msg_id, model, created, delta)
+                elif kind == "message_delta":
+                    self._merge_usage(raw_usage, obj.get("usage"))
+                    delta = obj.get("delta") if isinstance(obj.get("delta"), dict) else {}
+                    finish = _finish(delta.get("stop_reason"))
+                    if finish is not None:
+                        yield cf.chunk(msg_id, model, created, {}, finish)
+                elif kind == "message_stop":
+                    stopped = True
+                    break
+                # content_block_stop and event types added after this adapter was written carry
+                # nothing a chat completion chunk can express.
         if not stopped:
             raise self.error("stream_dropped", "the stream ended before its message_stop event")
         if raw_usage:

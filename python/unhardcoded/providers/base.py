@@ -11,7 +11,9 @@ from __future__ import annotations
 import email.utils
 import math
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
@@ -51,7 +53,12 @@ RETRYABLE_CAUSES = frozenset(
 )
 
 MESSAGE_DETAIL_LIMIT = 300
+# After a stream's terminator, read at most this much more for this long, hoping to reach the end
+# of the body so the connection can be reused; otherwise it is closed.
+DRAIN_BYTES = 64 * 1024
+DRAIN_SECONDS = 0.25
 _REDACTED = "[redacted]"
+_SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key", "proxy-authorization"})
 
 
 @dataclass(repr=False)
@@ -182,12 +189,20 @@ class Adapter:
 
     # -- errors -----------------------------------------------------------------------------
 
+    def _secrets(self) -> list[str]:
+        secrets = [self.settings.api_key or ""]
+        # Credentials configured as plain headers (an Azure AD token, a gateway key) count too.
+        secrets += [v for k, v in self.settings.headers.items() if k.lower() in _SECRET_HEADERS]
+        for value in list(secrets):
+            if value.lower().startswith("bearer "):
+                secrets.append(value[7:])
+        return sorted((s for s in secrets if s), key=len, reverse=True)
+
     def scrub(self, text: str) -> str:
-        key = self.settings.api_key
-        if key:
-            text = text.replace(key, _REDACTED)
-            quoted = quote(key, safe="")
-            if quoted != key:
+        for secret in self._secrets():
+            text = text.replace(secret, _REDACTED)
+            quoted = quote(secret, safe="")
+            if quoted != secret:
                 text = text.replace(quoted, _REDACTED)
         return text
 
@@ -267,8 +282,9 @@ class Adapter:
 
     def headers(self, auth: Mapping[str, str], *, stream: bool) -> dict[str, str]:
         merged = {"content-type": "application/json", "accept": "text/event-stream" if stream else "application/json"}
-        merged.update(self.settings.headers)
-        merged.update(auth)
+        # Lower-cased so a configured "Authorization" cannot travel beside the adapter's own.
+        merged.update({k.lower(): v for k, v in self.settings.headers.items()})
+        merged.update({k.lower(): v for k, v in auth.items()})
         return merged
 
     def encode(self, body: Any) -> bytes:
@@ -301,11 +317,16 @@ class Adapter:
             raise self.status_error(response.status_code, response.content, response.headers)
         return self.decode(response.content)
 
+    @asynccontextmanager
     async def open_sse(
         self, url: str, body: Any, headers: Mapping[str, str], params: Mapping[str, str] | None = None
-    ) -> AsyncIterator[SSEEvent]:
-        """Yields the events of a streamed response; returns at a clean end of stream. Whether the
-        stream ended with its terminator is the caller's judgement."""
+    ) -> AsyncIterator[AsyncIterator[SSEEvent]]:
+        """`async with adapter.open_sse(...) as events: async for event in events: ...`
+
+        Iteration ends at a clean end of stream; whether the stream carried its terminator is the
+        caller's judgement. Leaving the block normally (after the terminator) drains what little
+        remains of the body so the connection goes back to the pool; leaving it by an exception
+        just closes the connection."""
         total = self.settings.total_timeout
         deadline = anyio.current_time() + total
         request = self.client.build_request(
@@ -325,20 +346,14 @@ class Adapter:
             content_type = response.headers.get("content-type", "")
             if "json" in content_type and "event-stream" not in content_type:
                 raise await self._json_instead_of_stream(response, deadline)
-            decoder = SSEDecoder()
-            chunks = response.aiter_bytes()
-            while True:
-                chunk = await self._next_chunk(chunks, deadline)
-                if chunk is None:
-                    break
-                for event in decoder.feed(chunk):
-                    yield event
-            for event in decoder.close():
-                yield event
+            reader = _EventReader(self, response.aiter_bytes(), deadline)
+            yield reader
+            await reader.drain()
         finally:
-            await response.aclose()
+            with anyio.CancelScope(shield=True):
+                await response.aclose()
 
-    async def _next_chunk(self, chunks: AsyncIterator[bytes], deadline: float) -> bytes | None:
+    async def next_chunk(self, chunks: AsyncIterator[bytes], deadline: float) -> bytes | None:
         remaining = deadline - anyio.current_time()
         if remaining <= 0:
             raise self.deadline_error()
@@ -375,3 +390,44 @@ class Adapter:
         except orjson.JSONDecodeError:
             snippet = self.detail_text(event.data[:120])
             raise self.error("bad_response", f"a stream event is not valid JSON: {snippet!r}") from None
+
+
+class _EventReader:
+    """Async iterator of the SSE events of one response body."""
+
+    def __init__(self, adapter: Adapter, chunks: AsyncIterator[bytes], deadline: float) -> None:
+        self._adapter = adapter
+        self._chunks = chunks
+        self._deadline = deadline
+        self._decoder = SSEDecoder()
+        self._pending: deque[SSEEvent] = deque()
+        self._eof = False
+
+    def __aiter__(self) -> _EventReader:
+        return self
+
+    async def __anext__(self) -> SSEEvent:
+        while not self._pending:
+            if self._eof:
+                raise StopAsyncIteration
+            chunk = await self._adapter.next_chunk(self._chunks, self._deadline)
+            if chunk is None:
+                self._eof = True
+                self._pending.extend(self._decoder.close())
+            else:
+                self._pending.extend(self._decoder.feed(chunk))
+        return self._pending.popleft()
+
+    async def drain(self) -> None:
+        if self._eof:
+            return
+        read = 0
+        with anyio.move_on_after(DRAIN_SECONDS):
+            try:
+                async for chunk in self._chunks:
+                    read += len(chunk)
+                    if read > DRAIN_BYTES:
+                        return
+            except httpx.HTTPError:
+                return
+        self._eof = True

@@ -18,10 +18,9 @@ class OpenAICompatibleAdapter(OpenAIAdapter):
     default_base_url = ""
 
     def auth_headers(self) -> dict[str, str]:
-        # An empty key means "this server takes no key" (a local vLLM or Ollama); only a key that
-        # was never configured at all is the `no_key` failure.
-        if self.settings.api_key is None:
-            self.require_key()
+        # Local servers (vLLM, Ollama) take no key, so a missing key is not an error here: the
+        # request goes out without Authorization and a server that does want one answers 401
+        # (cause "auth"). Whether a keyless provider may be used at all is the host's decision.
         if not self.settings.api_key:
             return {}
         return {"authorization": f"Bearer {self.settings.api_key}"}

@@ -547,46 +547,47 @@ class GeminiAdapter(Adapter):
         started = False
         finished = False
         calls_seen: dict[int, int] = {}
-        async for event in self.open_sse(url, body, headers, {"alt": "sse"}):
-            obj = self.parse_event_json(event)
-            if isinstance(obj, list) and len(obj) == 1:
-                obj = obj[0]
-            if not isinstance(obj, dict):
-                raise self.error("bad_response", "a stream event is not a JSON object")
-            if isinstance(obj.get("error"), dict):
-                raise self._stream_error(obj)
-            if isinstance(obj.get("usageMetadata"), dict):
-                meta = obj["usageMetadata"]
-            if obj.get("responseId") and not started:
-                chunk_id = obj["responseId"]
-            model = obj.get("modelVersion") or model
-            if not started:
-                started = True
-                yield cf.chunk(chunk_id, model, created, {"role": "assistant", "content": ""})
-            candidates = obj.get("candidates")
-            if candidates is not None and not isinstance(candidates, list):
-                raise self.error("bad_response", "a stream event's candidates is not a list")
-            if candidates:
-                for position, candidate in enumerate(candidates):
-                    if not isinstance(candidate, dict):
-                        raise self.error("bad_response", "a candidate is not an object")
-                    index = candidate.get("index", position)
-                    texts, reasoning, calls = self._read_parts(candidate, calls_seen.get(index, 0))
-                    if reasoning:
-                        yield cf.chunk(chunk_id, model, created, {"reasoning_content": "".join(reasoning)}, index=index)
-                    if texts:
-                        yield cf.chunk(chunk_id, model, created, {"content": "".join(texts)}, index=index)
-                    if calls:
-                        calls_seen[index] = calls_seen.get(index, 0) + len(calls)
-                        yield cf.chunk(chunk_id, model, created, {"tool_calls": calls}, index=index)
-                    reason = candidate.get("finishReason")
-                    if reason and reason != "FINISH_REASON_UNSPECIFIED":
-                        finished = True
-                        finish = _finish(reason, calls_seen.get(index, 0) > 0)
-                        yield cf.chunk(chunk_id, model, created, {}, finish, index=index)
-            elif self._blocked(obj):
-                finished = True
-                yield cf.chunk(chunk_id, model, created, {}, "content_filter")
+        async with self.open_sse(url, body, headers, {"alt": "sse"}) as events:
+            async for event in events:
+                obj = self.parse_event_json(event)
+                if isinstance(obj, list) and len(obj) == 1:
+                    obj = obj[0]
+                if not isinstance(obj, dict):
+                    raise self.error("bad_response", "a stream event is not a JSON object")
+                if isinstance(obj.get("error"), dict):
+                    raise self._stream_error(obj)
+                if isinstance(obj.get("usageMetadata"), dict):
+                    meta = obj["usageMetadata"]
+                if obj.get("responseId") and not started:
+                    chunk_id = obj["responseId"]
+                model = obj.get("modelVersion") or model
+                if not started:
+                    started = True
+                    yield cf.chunk(chunk_id, model, created, {"role": "assistant", "content": ""})
+                candidates = obj.get("candidates")
+                if candidates is not None and not isinstance(candidates, list):
+                    raise self.error("bad_response", "a stream event's candidates is not a list")
+                if candidates:
+                    for position, candidate in enumerate(candidates):
+                        if not isinstance(candidate, dict):
+                            raise self.error("bad_response", "a candidate is not an object")
+                        index = candidate.get("index", position)
+                        texts, reasoning, calls = self._read_parts(candidate, calls_seen.get(index, 0))
+                        if reasoning:
+                            yield cf.chunk(chunk_id, model, created, {"reasoning_content": "".join(reasoning)}, index=index)
+                        if texts:
+                            yield cf.chunk(chunk_id, model, created, {"content": "".join(texts)}, index=index)
+                        if calls:
+                            calls_seen[index] = calls_seen.get(index, 0) + len(calls)
+                            yield cf.chunk(chunk_id, model, created, {"tool_calls": calls}, index=index)
+                        reason = candidate.get("finishReason")
+                        if reason and reason != "FINISH_REASON_UNSPECIFIED":
+                            finished = True
+                            finish = _finish(reason, calls_seen.get(index, 0) > 0)
+                            yield cf.chunk(chunk_id, model, created, {}, finish, index=index)
+                elif self._blocked(obj):
+                    finished = True
+                    yield cf.chunk(chunk_id, model, created, {}, "content_filter")
         if not finished:
             raise self.error("stream_dropped", "the stream ended before a candidate reported its finishReason")
         if meta is not None:

@@ -186,39 +186,40 @@ class OpenAIAdapter(Adapter):
         model = upstream_model
         pending_usage: dict[str, Any] | None = None
         done = False
-        async for event in self.open_sse(self.url(upstream_model), body, headers, self.params()):
-            data = event.data.strip()
-            if data == "[DONE]":
-                done = True
-                break
-            if not data:
-                continue
-            obj = self.parse_event_json(event)
-            if not isinstance(obj, dict):
-                raise self.error("bad_response", "a stream event is not a JSON object")
-            if obj.get("error") is not None and not obj.get("choices"):
-                raise self.stream_error(obj["error"])
-            if obj.get("id"):
-                chunk_id = obj["id"]
-            if isinstance(obj.get("created"), int) and obj["created"] > 0:
-                created = obj["created"]
-            if obj.get("model"):
-                model = obj["model"]
-            raw_usage = obj.get("usage")
-            if raw_usage is None and isinstance(obj.get("x_groq"), dict):
-                raw_usage = obj["x_groq"].get("usage")
-            usage = normalize_usage(raw_usage)
-            if usage is not None:
-                pending_usage = usage
-            choices = obj.get("choices")
-            if choices is None and usage is None:
-                raise self.error("bad_response", "a stream chunk has neither choices nor usage")
-            if not choices:
-                # Usage-only chunks are re-emitted last; Azure's prompt-filter chunk carries nothing.
-                continue
-            if not isinstance(choices, list):
-                raise self.error("bad_response", "a stream chunk's choices is not a list")
-            yield self._chunk(obj, chunk_id, created, model, choices)
+        async with self.open_sse(self.url(upstream_model), body, headers, self.params()) as events:
+            async for event in events:
+                data = event.data.strip()
+                if data == "[DONE]":
+                    done = True
+                    break
+                if not data:
+                    continue
+                obj = self.parse_event_json(event)
+                if not isinstance(obj, dict):
+                    raise self.error("bad_response", "a stream event is not a JSON object")
+                if obj.get("error") is not None and not obj.get("choices"):
+                    raise self.stream_error(obj["error"])
+                if obj.get("id"):
+                    chunk_id = obj["id"]
+                if isinstance(obj.get("created"), int) and obj["created"] > 0:
+                    created = obj["created"]
+                if obj.get("model"):
+                    model = obj["model"]
+                raw_usage = obj.get("usage")
+                if raw_usage is None and isinstance(obj.get("x_groq"), dict):
+                    raw_usage = obj["x_groq"].get("usage")
+                usage = normalize_usage(raw_usage)
+                if usage is not None:
+                    pending_usage = usage
+                choices = obj.get("choices")
+                if choices is None and usage is None:
+                    raise self.error("bad_response", "a stream chunk has neither choices nor usage")
+                if not choices:
+                    # Usage-only chunks are re-emitted last; Azure's prompt-filter chunk carries nothing.
+                    continue
+                if not isinstance(choices, list):
+                    raise self.error("bad_response", "a stream chunk's choices is not a list")
+                yield self._chunk(obj, chunk_id, created, model, choices)
         if not done:
             raise self.error("stream_dropped", "the stream ended before its [DONE] terminator")
         if pending_usage is not None:

@@ -200,7 +200,7 @@ class _Reader:
             self.syntax(i, "invalid number")
         lexeme = m.group()
         follow = self.s[m.end():m.end() + 1]
-        if (m.group(1) is None and follow == ".") or (m.group(2) is None and follow in ("e", "E")):
+        if (m.group(1) is None and m.group(2) is None and follow == ".") or (m.group(2) is None and follow in ("e", "E")):
             # A fraction or exponent that starts but has no digits: the token is not a number at all.
             self.syntax(m.end(), "a fraction or exponent without digits")
         if m.group(1) is None and m.group(2) is None:

@@ -53,7 +53,7 @@ fn main() {
         drop(canonical);
         let p = admit_text(QUICKSTART.as_bytes(), cat.vocab()).unwrap().ast;
         let n = cat.len();
-        let reps = (5_000_000 / n.max(1)).clamp(20, 500);
+        let reps = std::env::var("EVAL_REPS").ok().and_then(|r| r.parse().ok()).unwrap_or((5_000_000 / n.max(1)).clamp(20, 500));
         let (mut best_wall, mut best_cpu, mut cascade) = (f64::INFINITY, f64::INFINITY, 0);
         for _ in 0..reps {
             let c = Clock::start();

@@ -18,10 +18,7 @@ mod tests {
     #[test]
     fn is_prefix_plus_blake3_hex() {
         // BLAKE3 of the empty input, from the BLAKE3 reference test vectors.
-        assert_eq!(
-            fingerprint("pol_", b""),
-            "pol_af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
-        );
+        assert_eq!(fingerprint("pol_", b""), "pol_af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
         let f = fingerprint("flow_", b"[1]");
         assert_eq!(f.len(), 5 + 64);
         assert!(f[5..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));

@@ -177,7 +177,9 @@ fn admit_graph(term: &Value, vocab: &Vocabulary) -> Result<(Vec<String>, Vec<Flo
 
 fn shape(term: &Value) -> Result<&[(String, Value)], Error> {
     let Value::Array(items) = term else {
-        return Err(flow_error("not_a_flow", "", "A flow must be a JSON array [\"flow\", {...}].").with_help(FLOW_SHAPE));
+        return Err(
+            flow_error("not_a_flow", "", "A flow must be a JSON array [\"flow\", {...}].").with_help(FLOW_SHAPE)
+        );
     };
     let [head, body] = items.as_slice() else {
         return Err(flow_error("not_a_flow", "", format!("A flow has exactly 2 elements, got {}.", items.len()))
@@ -235,7 +237,11 @@ fn admit_node(id: &str, value: &Value, index: &HashMap<&str, usize>, vocab: &Voc
             }
         },
         Some(other) => {
-            return Err(err("type", kind_path, format!("The kind of node '{id}' must be a string, not {}.", other.type_name())))
+            return Err(err(
+                "type",
+                kind_path,
+                format!("The kind of node '{id}' must be a string, not {}.", other.type_name()),
+            ))
         }
     };
     let allowed = kind.members();
@@ -258,7 +264,8 @@ fn admit_node(id: &str, value: &Value, index: &HashMap<&str, usize>, vocab: &Voc
         )
         .with_help(format!("Members of a {} node: {}.", kind.as_str(), allowed.join(", "))));
     }
-    let mut node = FlowNode { id: id.to_string(), kind, inputs: Vec::new(), system: None, template: None, policy: None };
+    let mut node =
+        FlowNode { id: id.to_string(), kind, inputs: Vec::new(), system: None, template: None, policy: None };
     for (name, member) in members {
         let at = push_path(&path, name);
         match name.as_str() {
@@ -298,7 +305,11 @@ fn inputs_member(
     index: &HashMap<&str, usize>,
 ) -> Result<Vec<String>, Error> {
     let Value::Array(items) = value else {
-        return Err(flow_error("type", path, format!("inputs must be an array of node ids, not {}.", value.type_name())));
+        return Err(flow_error(
+            "type",
+            path,
+            format!("inputs must be an array of node ids, not {}.", value.type_name()),
+        ));
     };
     match kind {
         NodeKind::Output if items.len() != 1 => {
@@ -326,7 +337,11 @@ fn inputs_member(
     for (i, item) in items.iter().enumerate() {
         let at = push_index(path, i);
         let Value::String(name) = item else {
-            return Err(flow_error("type", at, format!("An input must be a node id string, not {}.", item.type_name())));
+            return Err(flow_error(
+                "type",
+                at,
+                format!("An input must be a node id string, not {}.", item.type_name()),
+            ));
         };
         if name == id || !index.contains_key(name.as_str()) {
             let message = if name == id {
@@ -334,9 +349,8 @@ fn inputs_member(
             } else {
                 format!("Input '{name}' names no node of this flow.")
             };
+            // suggest breaks ties by bytes, so the map's order does not matter.
             let others = index.keys().copied().filter(|k| *k != id);
-            let mut others: Vec<&str> = others.collect();
-            others.sort_unstable();
             return Err(flow_error("unknown_input", at, message).with_suggestion(suggest(name, others)));
         }
         if !seen.insert(name.as_str()) {
@@ -353,7 +367,11 @@ fn check_counts(nodes: &[FlowNode]) -> Result<(), Error> {
         match (of_kind.next(), of_kind.next()) {
             (Some(_), None) => {}
             (None, _) => {
-                return Err(flow_error(rule, "/1", format!("A flow needs exactly one {} node, found none.", kind.as_str())))
+                return Err(flow_error(
+                    rule,
+                    "/1",
+                    format!("A flow needs exactly one {} node, found none.", kind.as_str()),
+                ))
             }
             (Some(_), Some(second)) => {
                 return Err(flow_error(
@@ -432,13 +450,9 @@ impl Graph {
         let name = |v: usize| nodes.get(v).map(|n| n.id.as_str()).unwrap_or_default();
         let cycle: Vec<&str> = self.cycle_through(start, &component).into_iter().map(name).collect();
         let id = name(start);
-        flow_error(
-            "cycle",
-            push_path("/1", id),
-            format!("Node '{id}' is on a cycle: {}.", cycle.join(" -> ")),
-        )
-        .with_help("A flow is acyclic: every node runs once, after all of its inputs.")
-        .with_node(id)
+        flow_error("cycle", push_path("/1", id), format!("Node '{id}' is on a cycle: {}.", cycle.join(" -> ")))
+            .with_help("A flow is acyclic: every node runs once, after all of its inputs.")
+            .with_node(id)
     }
 
     /// Strongly connected components (Tarjan, iterative): component number per node.
@@ -550,11 +564,8 @@ impl Graph {
             }
             todo.extend(self.preds.get(v).map(Vec::as_slice).unwrap_or_default());
         }
-        let dangling = nodes
-            .iter()
-            .zip(&seen)
-            .find(|(n, &reached)| n.kind == NodeKind::Llm && !reached)
-            .map(|(n, _)| n);
+        let dangling =
+            nodes.iter().zip(&seen).find(|(n, &reached)| n.kind == NodeKind::Llm && !reached).map(|(n, _)| n);
         match dangling {
             None => Ok(()),
             Some(node) => Err(flow_error(
@@ -568,7 +579,14 @@ impl Graph {
     }
 }
 
-fn visit(v: usize, index: &mut [usize], low: &mut [usize], on_stack: &mut [bool], stack: &mut Vec<usize>, next: &mut usize) {
+fn visit(
+    v: usize,
+    index: &mut [usize],
+    low: &mut [usize],
+    on_stack: &mut [bool],
+    stack: &mut Vec<usize>,
+    next: &mut usize,
+) {
     if let Some(i) = index.get_mut(v) {
         *i = *next;
     }

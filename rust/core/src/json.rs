@@ -458,7 +458,9 @@ impl<'a> Parser<'a> {
                     self.child_path(),
                     format!("The integer {literal} is beyond 2^53 and cannot be represented exactly as a double."),
                 )
-                .with_help("Send it as a string, or as a number with a fraction or exponent if rounding is acceptable."));
+                .with_help(
+                    "Send it as a string, or as a number with a fraction or exponent if rounding is acceptable.",
+                ));
             }
             // Exact: magnitude <= 2^53. Adding 0.0 turns -0 into 0.
             let n = magnitude as f64;

@@ -94,7 +94,10 @@ fn quickstart_policy_is_admitted_and_fingerprinted() {
         p.ast.rank,
         Rank::Neg {
             id: 8,
-            inner: Box::new(Rank::Normalize { id: 9, inner: Box::new(Rank::Field { id: 10, field: "price_out".into() }) })
+            inner: Box::new(Rank::Normalize {
+                id: 9,
+                inner: Box::new(Rank::Field { id: 10, field: "price_out".into() })
+            })
         }
     );
     assert_eq!(p.ast.select, Select::Argmax { id: 11 });
@@ -109,7 +112,10 @@ fn node_table_has_path_and_canonical_text_in_document_order() {
         table,
         vec![
             ("/1", r#"["ev_zero"]"#),
-            ("/2", r#"["and",["meets_req"],["not",["is","disabled"]],["has_cap","supports_tools"],["cmp","bench_intelligence","ge",0.5],["cmp","price_out","le",5]]"#),
+            (
+                "/2",
+                r#"["and",["meets_req"],["not",["is","disabled"]],["has_cap","supports_tools"],["cmp","bench_intelligence","ge",0.5],["cmp","price_out","le",5]]"#
+            ),
             ("/2/1", r#"["meets_req"]"#),
             ("/2/2", r#"["not",["is","disabled"]]"#),
             ("/2/2/1", r#"["is","disabled"]"#),
@@ -312,7 +318,16 @@ fn argument_types_and_ranges() {
     assert!(e.message.contains("below its min"), "{}", e.message);
     let p = ok(&with_mutate(r#"["clamp_param", "max_tokens", 1, 1]"#));
     assert_eq!(p.ast.mutate, Mutate::ClampParam { param: "max_tokens".into(), min: 1.0, max: 1.0 });
-    for param in ["temperature", "top_p", "max_tokens", "max_completion_tokens", "presence_penalty", "frequency_penalty", "n", "top_logprobs"] {
+    for param in [
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "max_completion_tokens",
+        "presence_penalty",
+        "frequency_penalty",
+        "n",
+        "top_logprobs",
+    ] {
         ok(&with_mutate(&format!(r#"["clamp_param", "{param}", -1, 2]"#)));
     }
 }

@@ -75,7 +75,11 @@ fn reject(text: &str) -> Error {
 /// Asserts an `invalid_flow` error's rule, path and node.
 fn expect(text: &str, rule: &str, path: &str, node: Option<&str>) -> Error {
     let e = reject(text);
-    assert_eq!((e.code, e.rule, e.path.as_str(), e.node.as_deref()), (Code::InvalidFlow, rule, path, node), "{text}\n{e}");
+    assert_eq!(
+        (e.code, e.rule, e.path.as_str(), e.node.as_deref()),
+        (Code::InvalidFlow, rule, path, node),
+        "{text}\n{e}"
+    );
     e
 }
 
@@ -118,7 +122,11 @@ fn fingerprint_ignores_member_and_node_order_and_whitespace() {
     assert_eq!(a.fingerprint, b.fingerprint);
     assert_eq!(a.canonical, b.canonical);
     assert_eq!(a.order, b.order);
-    let c = ok(&flow(&[("u", input()), ("a", llm(&["u"]).replace(r#""system":"s""#, r#""system":"t""#)), ("out", output("a"))]));
+    let c = ok(&flow(&[
+        ("u", input()),
+        ("a", llm(&["u"]).replace(r#""system":"s""#, r#""system":"t""#)),
+        ("out", output("a")),
+    ]));
     assert_ne!(a.fingerprint, c.fingerprint);
 }
 
@@ -155,7 +163,8 @@ fn templates() {
     assert_eq!(render_template("$USD $1", &["x"]), "$USD x");
     assert_eq!(render_template("$12", &["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "twelve"]), "twelve");
     let with_template = |t: &str, inputs: &[&str]| {
-        let node = llm(inputs).replace(r#""system":"s""#, &format!(r#""system":"s","template":{}"#, to_jcs(&Value::String(t.into()))));
+        let node = llm(inputs)
+            .replace(r#""system":"s""#, &format!(r#""system":"s","template":{}"#, to_jcs(&Value::String(t.into()))));
         flow(&[("u", input()), ("v", llm(&["u"])), ("a", node), ("out", output("a"))])
     };
     ok(&with_template("$2 then $1 and $$ again $1", &["u", "v"]));
@@ -205,7 +214,8 @@ fn kinds_and_members() {
     let e = expect(&chain_with("a", typo), "unknown_member", "/1/a/sytem", Some("a"));
     assert_eq!(e.did_you_mean.as_deref(), Some("system"));
     assert!(e.help.unwrap().contains("kind, system, policy, inputs, template"));
-    let e = expect(&chain_with("u", r#"{"kind":"input","inputs":[]}"#.into()), "unknown_member", "/1/u/inputs", Some("u"));
+    let e =
+        expect(&chain_with("u", r#"{"kind":"input","inputs":[]}"#.into()), "unknown_member", "/1/u/inputs", Some("u"));
     assert_eq!(e.did_you_mean, None);
     let e = expect(
         &chain_with("out", r#"{"kind":"output","inputs":["a"],"template":"$1"}"#.into()),
@@ -214,18 +224,34 @@ fn kinds_and_members() {
         Some("out"),
     );
     assert_eq!(e.did_you_mean, None);
-    let e = expect(&chain_with("out", r#"{"kind":"output","input":["a"]}"#.into()), "unknown_member", "/1/out/input", Some("out"));
+    let e = expect(
+        &chain_with("out", r#"{"kind":"output","input":["a"]}"#.into()),
+        "unknown_member",
+        "/1/out/input",
+        Some("out"),
+    );
     assert_eq!(e.did_you_mean.as_deref(), Some("inputs"));
-    let e = expect(&chain_with("a", llm(&["u"]).replace(r#""policy":"#, r#""polcy":"#)), "unknown_member", "/1/a/polcy", Some("a"));
+    let e = expect(
+        &chain_with("a", llm(&["u"]).replace(r#""policy":"#, r#""polcy":"#)),
+        "unknown_member",
+        "/1/a/polcy",
+        Some("a"),
+    );
     assert_eq!(e.did_you_mean.as_deref(), Some("policy"));
     for (member, replaced) in [("system", r#""system":"s","#), ("policy", &format!(r#""policy":{POLICY},"#)[..])] {
         let e = expect(&chain_with("a", llm(&["u"]).replace(replaced, "")), "missing_member", "/1/a", Some("a"));
         assert!(e.message.contains(&format!("'{member}'")), "{}", e.message);
     }
-    let e = expect(&chain_with("a", llm(&["u"]).replace(r#","inputs":["u"]"#, "")), "missing_member", "/1/a", Some("a"));
+    let e =
+        expect(&chain_with("a", llm(&["u"]).replace(r#","inputs":["u"]"#, "")), "missing_member", "/1/a", Some("a"));
     assert!(e.message.contains("'inputs'"), "{}", e.message);
     expect(&chain_with("out", r#"{"kind":"output"}"#.into()), "missing_member", "/1/out", Some("out"));
-    expect(&chain_with("a", llm(&["u"]).replace(r#""system":"s""#, r#""system":["s"]"#)), "type", "/1/a/system", Some("a"));
+    expect(
+        &chain_with("a", llm(&["u"]).replace(r#""system":"s""#, r#""system":["s"]"#)),
+        "type",
+        "/1/a/system",
+        Some("a"),
+    );
     expect(
         &chain_with("a", llm(&["u"]).replace(r#""system":"s""#, r#""system":"s","template":null"#)),
         "type",
@@ -236,8 +262,18 @@ fn kinds_and_members() {
 
 #[test]
 fn inputs() {
-    expect(&chain_with("a", llm(&["u"]).replace(r#""inputs":["u"]"#, r#""inputs":"u""#)), "type", "/1/a/inputs", Some("a"));
-    expect(&chain_with("a", llm(&["u"]).replace(r#""inputs":["u"]"#, r#""inputs":[1]"#)), "type", "/1/a/inputs/0", Some("a"));
+    expect(
+        &chain_with("a", llm(&["u"]).replace(r#""inputs":["u"]"#, r#""inputs":"u""#)),
+        "type",
+        "/1/a/inputs",
+        Some("a"),
+    );
+    expect(
+        &chain_with("a", llm(&["u"]).replace(r#""inputs":["u"]"#, r#""inputs":[1]"#)),
+        "type",
+        "/1/a/inputs/0",
+        Some("a"),
+    );
     expect(&chain_with("a", llm(&[])), "type", "/1/a/inputs", Some("a"));
     expect(&chain_with("out", r#"{"kind":"output","inputs":[]}"#.into()), "type", "/1/out/inputs", Some("out"));
     expect(&chain_with("out", r#"{"kind":"output","inputs":["a","u"]}"#.into()), "type", "/1/out/inputs", Some("out"));
@@ -270,9 +306,19 @@ fn inputs() {
 #[test]
 fn input_and_output_counts() {
     expect(&flow(&[("a", llm(&["out"])), ("out", output("a"))]), "input_count", "/1", None);
-    expect(&flow(&[("u", input()), ("v", input()), ("a", llm(&["u", "v"])), ("out", output("a"))]), "input_count", "/1/v", Some("v"));
+    expect(
+        &flow(&[("u", input()), ("v", input()), ("a", llm(&["u", "v"])), ("out", output("a"))]),
+        "input_count",
+        "/1/v",
+        Some("v"),
+    );
     expect(&flow(&[("u", input()), ("a", llm(&["u"]))]), "output_count", "/1", None);
-    expect(&flow(&[("u", input()), ("a", llm(&["u"])), ("o1", output("a")), ("o2", output("a"))]), "output_count", "/1/o2", Some("o2"));
+    expect(
+        &flow(&[("u", input()), ("a", llm(&["u"])), ("o1", output("a")), ("o2", output("a"))]),
+        "output_count",
+        "/1/o2",
+        Some("o2"),
+    );
     expect(r#"["flow", {}]"#, "input_count", "/1", None);
 }
 
@@ -282,7 +328,8 @@ fn node_limit() {
     for i in 0..254 {
         nodes.push((format!("n{i}"), llm(&["u"])));
     }
-    let build = |nodes: &[(String, String)]| flow(&nodes.iter().map(|(i, n)| (i.as_str(), n.clone())).collect::<Vec<_>>());
+    let build =
+        |nodes: &[(String, String)]| flow(&nodes.iter().map(|(i, n)| (i.as_str(), n.clone())).collect::<Vec<_>>());
     // 256 nodes: admitted as far as the node limit goes (the graph rules still apply).
     let mut at_limit = nodes.clone();
     at_limit.push(("out".into(), output("n0")));
@@ -303,13 +350,7 @@ fn cycles() {
     assert!(e.message.contains("a -> b -> a"), "{}", e.message);
     // "d" hangs below the cycle and comes first in document order, but is not on it.
     let e = expect(
-        &flow(&[
-            ("u", input()),
-            ("d", llm(&["c"])),
-            ("c", llm(&["u", "e"])),
-            ("e", llm(&["c"])),
-            ("out", output("d")),
-        ]),
+        &flow(&[("u", input()), ("d", llm(&["c"])), ("c", llm(&["u", "e"])), ("e", llm(&["c"])), ("out", output("d"))]),
         "cycle",
         "/1/c",
         Some("c"),
@@ -317,13 +358,7 @@ fn cycles() {
     assert!(e.message.contains("c -> e -> c"), "{}", e.message);
     // A longer cycle through the output is reported at its first node in document order.
     let e = expect(
-        &flow(&[
-            ("u", input()),
-            ("x", llm(&["u", "z"])),
-            ("y", llm(&["x"])),
-            ("z", llm(&["y"])),
-            ("out", output("z")),
-        ]),
+        &flow(&[("u", input()), ("x", llm(&["u", "z"])), ("y", llm(&["x"])), ("z", llm(&["y"])), ("out", output("z"))]),
         "cycle",
         "/1/x",
         Some("x"),
@@ -355,7 +390,12 @@ fn unreachable_llm_nodes() {
     );
     assert!(e.message.contains("'side'"));
     // Consuming the output does not make a node reachable.
-    expect(&flow(&[("u", input()), ("a", llm(&["u"])), ("after", llm(&["out"])), ("out", output("a"))]), "unreachable", "/1/after", Some("after"));
+    expect(
+        &flow(&[("u", input()), ("a", llm(&["u"])), ("after", llm(&["out"])), ("out", output("a"))]),
+        "unreachable",
+        "/1/after",
+        Some("after"),
+    );
 }
 
 #[test]
@@ -402,10 +442,7 @@ fn policy_errors_keep_their_code_with_the_full_path() {
         (Code::InvalidPolicy, "depth_limit", format!("/1/a/policy/2{}", "/1".repeat(63)), Some("a"))
     );
     // Policy errors come in document order with the node's other members.
-    let e = reject(&chain_with(
-        "a",
-        r#"{"kind":"llm","policy":["policy"],"system":5,"inputs":["u"]}"#.to_string(),
-    ));
+    let e = reject(&chain_with("a", r#"{"kind":"llm","policy":["policy"],"system":5,"inputs":["u"]}"#.to_string()));
     assert_eq!((e.code, e.rule), (Code::InvalidPolicy, "arity"));
 }
 
@@ -455,5 +492,8 @@ fn admit_flow_value_matches_text() {
         ]),
     ]);
     let e = admit_flow_value(dup, &Vocabulary::core()).unwrap_err();
-    assert_eq!((e.code, e.rule, e.path.as_str(), e.node.as_deref()), (Code::InvalidFlow, "duplicate_key", "/1/u", Some("u")));
+    assert_eq!(
+        (e.code, e.rule, e.path.as_str(), e.node.as_deref()),
+        (Code::InvalidFlow, "duplicate_key", "/1/u", Some("u"))
+    );
 }

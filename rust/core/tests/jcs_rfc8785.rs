@@ -10,7 +10,8 @@ use unhardcoded_core::error::Code;
 use unhardcoded_core::json::{parse, Limits, Value};
 
 fn data(kind: &str, name: &str) -> Vec<u8> {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "data", "jcs", kind, &format!("{name}.json")].iter().collect();
+    let path: PathBuf =
+        [env!("CARGO_MANIFEST_DIR"), "tests", "data", "jcs", kind, &format!("{name}.json")].iter().collect();
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

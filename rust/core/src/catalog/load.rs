@@ -360,7 +360,7 @@ impl Builder {
             return Err(err("missing_member", path(), "A model needs an id."));
         };
         if !has_provider {
-            return Err(err("missing_member", path, format!("Model '{id}' needs a provider.")));
+            return Err(err("missing_member", path(), format!("Model '{id}' needs a provider.")));
         }
         self.ids.push(id);
         Ok(())

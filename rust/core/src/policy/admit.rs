@@ -39,9 +39,6 @@ pub const CLAMP_PARAMS: &[&str] = &[
     "top_logprobs",
 ];
 
-/// The seven elements of a policy, by index.
-pub const SLOTS: &[&str] = &["policy", "evidence", "filter", "rank", "select", "mutate", "fallback"];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
     Evidence,
@@ -185,12 +182,8 @@ impl<'a, 'v> Walker<'a, 'v> {
         let items = match term {
             Value::Array(items) => items,
             other => {
-                return Err(error(
-                    "not_a_term",
-                    "",
-                    format!("A policy must be a JSON array, got {}.", describe(other)),
-                )
-                .with_help(POLICY_SHAPE))
+                return Err(error("not_a_term", "", format!("A policy must be a JSON array, got {}.", describe(other)))
+                    .with_help(POLICY_SHAPE))
             }
         };
         if items.len() > MAX_ARRAY {
@@ -212,12 +205,8 @@ impl<'a, 'v> Walker<'a, 'v> {
                 .with_suggestion(suggest(head, ["policy"])));
         }
         let [_, evidence, filter, rank, select, mutate, fallback] = items.as_slice() else {
-            return Err(error(
-                "arity",
-                "",
-                format!("A policy has exactly 7 elements, got {}.", items.len()),
-            )
-            .with_help(POLICY_SHAPE));
+            return Err(error("arity", "", format!("A policy has exactly 7 elements, got {}.", items.len()))
+                .with_help(POLICY_SHAPE));
         };
         self.evidence(evidence)?;
         let filter = self.filter(filter, "/2", 2)?;
@@ -268,7 +257,9 @@ impl<'a, 'v> Walker<'a, 'v> {
         if !slot.ops().contains(&op) {
             let elsewhere = ALL_SLOTS.iter().find(|s| s.ops().contains(&op));
             let message = match elsewhere {
-                Some(other) => format!("'{op}' is a {} op and cannot appear in the {} slot.", other.name(), slot.name()),
+                Some(other) => {
+                    format!("'{op}' is a {} op and cannot appear in the {} slot.", other.name(), slot.name())
+                }
                 None => format!("'{op}' is not a {} op.", slot.name()),
             };
             return Err(error("unknown_op", child(path, 0), message)
@@ -348,7 +339,8 @@ impl<'a, 'v> Walker<'a, 'v> {
         let [field_v, op_v, value_v] = head.args else {
             return Err(arity(head, path, "3 arguments"));
         };
-        let field = self.field_arg(field_v, Loc { node: path, index: 1 }, "cmp", &[FieldKind::Number, FieldKind::String])?;
+        let field =
+            self.field_arg(field_v, Loc { node: path, index: 1 }, "cmp", &[FieldKind::Number, FieldKind::String])?;
         let kind = self.vocab.field(&field).map(|f| f.kind).unwrap_or(FieldKind::Number);
         let op_loc = Loc { node: path, index: 2 };
         let op_name = string_arg(op_v, op_loc, "comparator")?;
@@ -375,7 +367,10 @@ impl<'a, 'v> Walker<'a, 'v> {
                     return Err(error(
                         "type",
                         value_loc.path(),
-                        format!("'{field}' is a number field, so the value must be a finite number, not {}.", describe(other)),
+                        format!(
+                            "'{field}' is a number field, so the value must be a finite number, not {}.",
+                            describe(other)
+                        ),
                     ))
                 }
             }
@@ -484,7 +479,10 @@ impl<'a, 'v> Walker<'a, 'v> {
                         return Err(error(
                             "type",
                             child(path, 1),
-                            format!("The temperature of sample must be a finite number above 0, not {}.", describe(other)),
+                            format!(
+                                "The temperature of sample must be a finite number above 0, not {}.",
+                                describe(other)
+                            ),
                         ))
                     }
                 };
@@ -506,9 +504,12 @@ impl<'a, 'v> Walker<'a, 'v> {
         let param_loc = Loc { node: path, index: 1 };
         let param = string_arg(param, param_loc, "parameter name")?;
         if !CLAMP_PARAMS.contains(&param) {
-            return Err(error("type", param_loc.path(), format!("'{param}' is not a parameter clamp_param can bound.")).with_help(
-                format!("Parameters: {}.", CLAMP_PARAMS.join(", ")),
+            return Err(error(
+                "type",
+                param_loc.path(),
+                format!("'{param}' is not a parameter clamp_param can bound."),
             )
+            .with_help(format!("Parameters: {}.", CLAMP_PARAMS.join(", ")))
             .with_suggestion(suggest(param, CLAMP_PARAMS)));
         }
         let min = finite_arg(min, Loc { node: path, index: 2 }, "min of clamp_param")?;
@@ -539,12 +540,8 @@ impl<'a, 'v> Walker<'a, 'v> {
             _ => false,
         };
         if !ok {
-            return Err(error(
-                "bad_fallback",
-                "/6/1",
-                r#"The fallback must be exactly {"action": "next_candidate"}."#,
-            )
-            .with_help(r#"The only fallback in sigma-pol/v1 is ["always", {"action": "next_candidate"}]."#));
+            return Err(error("bad_fallback", "/6/1", r#"The fallback must be exactly {"action": "next_candidate"}."#)
+                .with_help(r#"The only fallback in sigma-pol/v1 is ["always", {"action": "next_candidate"}]."#));
         }
         Ok(())
     }
@@ -594,7 +591,9 @@ fn string_arg<'v>(value: &'v Value, loc: Loc<'_>, what: &str) -> Result<&'v str,
 fn finite_arg(value: &Value, loc: Loc<'_>, what: &str) -> Result<f64, Error> {
     match value {
         Value::Number(n) if n.is_finite() => Ok(*n),
-        other => Err(error("type", loc.path(), format!("The {what} must be a finite number, not {}.", describe(other)))),
+        other => {
+            Err(error("type", loc.path(), format!("The {what} must be a finite number, not {}.", describe(other))))
+        }
     }
 }
 
@@ -635,17 +634,9 @@ fn child(base: &str, index: usize) -> String {
 }
 
 fn array_limit(path: &str, len: usize) -> Error {
-    error(
-        "array_limit",
-        path,
-        format!("The array has {len} elements, over the limit of {MAX_ARRAY}."),
-    )
+    error("array_limit", path, format!("The array has {len} elements, over the limit of {MAX_ARRAY}."))
 }
 
 fn string_limit(path: &str, len: usize) -> Error {
-    error(
-        "string_limit",
-        path,
-        format!("The string is {len} bytes, over the limit of {MAX_STRING} bytes."),
-    )
+    error("string_limit", path, format!("The string is {len} bytes, over the limit of {MAX_STRING} bytes."))
 }
