@@ -2,6 +2,7 @@
 router on 127.0.0.1, and provider adapters talking to the fake OpenAI/Anthropic/Gemini upstreams."""
 from __future__ import annotations
 
+import json
 import time
 
 import openai
@@ -145,6 +146,25 @@ def test_streamed_flow_streams_only_the_final_node(router, fake_upstream):  # no
     assert [(r.model, r.stream) for r in fake_upstream.requests] == [
         ("fake-o-mini", False), ("fake-c-top", False), ("fake-c-top", True)]
     assert stored(router, trace["trace"]) == trace
+
+
+def test_a_final_node_failing_mid_stream_ends_the_stream_with_the_error(router, fake_upstream):  # noqa: F811
+    fake_upstream.script("fake-c-top", "reset_after:4")
+    fake_upstream.script("fake-c-top", "ok", times=1)  # critique answers; revise's stream breaks
+    events = []
+    with router.http().stream("POST", "/v1/chat/completions",
+                              json={"model": LABEL, "messages": USER, "stream": True, "flow_ir": DCR}) as res:
+        assert res.status_code == 200
+        for line in res.iter_lines():
+            if line.startswith("data: ") and line != "data: [DONE]":
+                events.append(json.loads(line[len("data: "):]))
+    assert any(e.get("choices") for e in events)  # content reached the caller before the break
+    error = events[-1]["error"]
+    assert error["code"] == "provider_error"
+    trace = stored(router, error["trace_id"])
+    assert trace["status"] == "error" and trace["error"]["node"] == "revise"
+    assert {e["node"]: e["status"] for e in trace["nodes"]} == {"u": "ok", "draft": "ok", "critique": "ok",
+                                                               "revise": "error"}
 
 
 def test_each_node_fails_over_on_its_own(router, fake_upstream):  # noqa: F811

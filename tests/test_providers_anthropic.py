@@ -103,7 +103,12 @@ async def test_parameters_mapping(fake_upstream, http_client) -> None:  # noqa: 
 async def test_max_tokens_finish_reason(fake_upstream, http_client) -> None:  # noqa: F811
     a = adapter(fake_upstream, "anthropic", http_client)
     result = await a.complete(MODEL, chat("one two three", max_tokens=2))
-    assert result["choices"][0] | {"message": None} == {"index": 0, "message": None, "finish_reason": "length", "logprobs": None}
+    assert result["choices"][0] | {"message": None} == {
+        "index": 0,
+        "message": None,
+        "finish_reason": "length",
+        "logprobs": None,
+    }
     assert result["choices"][0]["message"]["content"] == "Echo: one"
     chunks = await collect(a.stream(MODEL, chat("one two three", max_tokens=2)))
     assert finish_reasons(chunks) == ["length"] and stream_text(chunks) == "Echo: one"
@@ -118,7 +123,9 @@ async def test_max_tokens_finish_reason(fake_upstream, http_client) -> None:  # 
     ],
 )
 async def test_tool_choice_mapping(choice, expected, fake_upstream, http_client) -> None:  # noqa: F811
-    await adapter(fake_upstream, "anthropic", http_client).complete(MODEL, chat("docs", tools=[SEARCH_TOOL], tool_choice=choice))
+    await adapter(fake_upstream, "anthropic", http_client).complete(
+        MODEL, chat("docs", tools=[SEARCH_TOOL], tool_choice=choice)
+    )
     sent = fake_upstream.requests[-1].json
     assert sent["tool_choice"] == expected
     assert sent["tools"] == [
@@ -221,7 +228,12 @@ async def test_json_mode_becomes_a_system_instruction_with_the_schema(fake_upstr
 
 def test_fenced_json_is_unwrapped_in_json_mode(fake_upstream_server) -> None:  # noqa: F811
     a = adapter(fake_upstream_server, "anthropic", None)
-    data = {"id": "msg_1", "type": "message", "content": [{"type": "text", "text": '```json\n{"a": 1}\n```'}], "stop_reason": "end_turn"}
+    data = {
+        "id": "msg_1",
+        "type": "message",
+        "content": [{"type": "text", "text": '```json\n{"a": 1}\n```'}],
+        "stop_reason": "end_turn",
+    }
     assert a._completion(data, MODEL, json_mode=True)["choices"][0]["message"]["content"] == '{"a": 1}'
     assert a._completion(data, MODEL, json_mode=False)["choices"][0]["message"]["content"].startswith("```json")
 
@@ -260,12 +272,30 @@ async def test_prefill_trailing_whitespace_is_trimmed(fake_upstream, http_client
         ({"messages": []}, "messages must be a non-empty array"),
         ({"messages": [{"role": "critic", "content": "x"}]}, "messages[0].role 'critic'"),
         (
-            {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,%%%"}}]}]},
+            {
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,%%%"}}],
+                    }
+                ]
+            },
             "messages[0].content[0]: data URL payload is not valid base64",
         ),
-        ({"messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "AA=="}}]}]}, "'input_audio'"),
         (
-            {"messages": [{"role": "assistant", "content": None, "tool_calls": [{"id": "t1", "function": {"name": "f", "arguments": "{oops"}}]}]},
+            {"messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "AA=="}}]}]},
+            "'input_audio'",
+        ),
+        (
+            {
+                "messages": [
+                    {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [{"id": "t1", "function": {"name": "f", "arguments": "{oops"}}],
+                    }
+                ]
+            },
             "not valid JSON",
         ),
         (chat(tools=[SEARCH_TOOL], tool_choice="sometimes"), "tool_choice"),
@@ -282,7 +312,9 @@ async def test_untranslatable_requests_fail_before_any_io(request_, fragment, fa
 async def test_the_fake_rejects_what_the_real_api_rejects(fake_upstream, http_client) -> None:  # noqa: F811
     headers = {"x-api-key": fake_upstream.keys["anthropic"], "anthropic-version": "2023-06-01"}
     url = f"{fake_upstream.base_url}/v1/messages"
-    missing = await http_client.post(url, json={"model": MODEL, "messages": [{"role": "user", "content": "x"}]}, headers=headers)
+    missing = await http_client.post(
+        url, json={"model": MODEL, "messages": [{"role": "user", "content": "x"}]}, headers=headers
+    )
     assert missing.status_code == 400
     assert missing.json()["error"] == {"type": "invalid_request_error", "message": "max_tokens: Field required"}
     system_role = await http_client.post(
@@ -290,6 +322,8 @@ async def test_the_fake_rejects_what_the_real_api_rejects(fake_upstream, http_cl
     )
     assert "top-level `system` parameter" in system_role.json()["error"]["message"]
     extra = await http_client.post(
-        url, json={"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "response_format": {}}, headers=headers
+        url,
+        json={"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "response_format": {}},
+        headers=headers,
     )
     assert extra.json()["error"]["message"] == "response_format: Extra inputs are not permitted"

@@ -104,7 +104,9 @@ async def test_no_key_fails_before_any_io(kind, mode, fake_upstream, http_client
 @pytest.mark.parametrize("mode", MODES)
 async def test_compatible_server_without_key_is_called_without_auth(mode, fake_upstream, http_client) -> None:  # noqa: F811
     # A keyless local server is normal for this kind; one that wants a key says so with a 401.
-    error = await failure(adapter(fake_upstream, "openai_compatible", http_client, api_key=None), "openai_compatible", mode)
+    error = await failure(
+        adapter(fake_upstream, "openai_compatible", http_client, api_key=None), "openai_compatible", mode
+    )
     expect(error, "auth", 401, True)
     assert "authorization" not in fake_upstream.requests[-1].headers
 
@@ -210,7 +212,9 @@ async def test_json_body_instead_of_event_stream(http_client) -> None:  # noqa: 
         return httpx.Response(200, json={"error": {"message": "streaming is disabled for this key"}})
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(answer), verify=False) as client:
-        settings = ProviderSettings(name="proxy", kind="openai_compatible", base_url="http://proxy.local/v1", api_key="k-123456")
+        settings = ProviderSettings(
+            name="proxy", kind="openai_compatible", base_url="http://proxy.local/v1", api_key="k-123456"
+        )
         with pytest.raises(ProviderError) as info:
             await collect(make_adapter(settings, client).stream("m", REQUEST))
     expect(info.value, "bad_response", None, True)
@@ -239,10 +243,12 @@ async def test_long_provider_messages_are_truncated(http_client) -> None:  # noq
     assert len(str(info.value)) < 400 and str(info.value).endswith("…")
 
 
-async def test_adapter_auth_wins_over_configured_headers_and_header_secrets_are_scrubbed(fake_upstream, http_client) -> None:  # noqa: F811
+async def test_configured_auth_headers_lose_and_are_scrubbed(fake_upstream, http_client) -> None:  # noqa: F811
     token = "gateway-token-0123456789abcdef"
     fake_upstream.script("gpt-4o-mini", "status:500,leak_key", times=1)
-    a = adapter(fake_upstream, "openai", http_client, headers={"Authorization": f"Bearer {fake_upstream.keys['openai']}x"})
+    a = adapter(
+        fake_upstream, "openai", http_client, headers={"Authorization": f"Bearer {fake_upstream.keys['openai']}x"}
+    )
     error = await failure(a, "openai", "complete")
     assert fake_upstream.requests[-1].headers["authorization"] == f"Bearer {fake_upstream.keys['openai']}"
     assert "[redacted]" in str(error)
@@ -252,7 +258,11 @@ async def test_adapter_auth_wins_over_configured_headers_and_header_secrets_are_
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(answer), verify=False) as client:
         settings = ProviderSettings(
-            name="az", kind="azure", base_url="http://az.local", api_key="k-abcdef", headers={"Authorization": f"Bearer {token}"}
+            name="az",
+            kind="azure",
+            base_url="http://az.local",
+            api_key="k-abcdef",
+            headers={"Authorization": f"Bearer {token}"},
         )
         error = await failure(make_adapter(settings, client), "azure", "complete")
     assert token not in str(error) and "token [redacted] expired" in str(error)

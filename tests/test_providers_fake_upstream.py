@@ -40,7 +40,12 @@ async def test_requests_are_recorded_and_reset_clears_everything(fake_upstream, 
     fake_upstream.script("m", "status:500")
     await post_openai(fake_upstream, http_client, "m")
     [recorded] = fake_upstream.requests
-    assert (recorded.provider, recorded.model, recorded.stream, recorded.path) == ("openai", "m", False, "/v1/chat/completions")
+    assert (recorded.provider, recorded.model, recorded.stream, recorded.path) == (
+        "openai",
+        "m",
+        False,
+        "/v1/chat/completions",
+    )
     assert recorded.json["messages"] == [{"role": "user", "content": "hi"}]
     assert fake_upstream.requests_for("m") == [recorded] and fake_upstream.requests_for("x") == []
     fake_upstream.reset()
@@ -58,7 +63,9 @@ async def test_auth_is_checked_like_the_real_apis(fake_upstream, http_client) ->
         json={"messages": [{"role": "user", "content": "x"}]},
         headers={"api-key": fake_upstream.keys["azure"]},
     )
-    assert no_version.status_code == 404 and no_version.json() == {"error": {"code": "404", "message": "Resource not found"}}
+    assert no_version.status_code == 404 and no_version.json() == {
+        "error": {"code": "404", "message": "Resource not found"}
+    }
     missing = await http_client.post(f"{base}/v1/chat/completions", json={"model": "m", "messages": []})
     assert missing.status_code == 401 and "You didn't provide an API key" in missing.json()["error"]["message"]
     unknown = await http_client.post(f"{base}/v2/elsewhere", json={})
@@ -67,7 +74,11 @@ async def test_auth_is_checked_like_the_real_apis(fake_upstream, http_client) ->
 
 @pytest.mark.parametrize(
     ("text", "problem"),
-    [("bogus", "unknown fake-upstream behaviour"), ("status:abc", "non-negative integer"), ("reset,status:500", "combines outcomes")],
+    [
+        ("bogus", "unknown fake-upstream behaviour"),
+        ("status:abc", "non-negative integer"),
+        ("reset,status:500", "combines outcomes"),
+    ],
 )
 def test_bad_behaviours_are_rejected_when_scripted(text, problem) -> None:
     with pytest.raises(ValueError, match=problem):

@@ -29,7 +29,10 @@ ORDER_SCHEMA = {
     "required": ["item"],
     "$defs": {"Item": {"type": "object", "properties": {"sku": {"type": "string"}}, "additionalProperties": False}},
 }
-ORDER_TOOL = {"type": "function", "function": {"name": "place_order", "description": "Order", "parameters": ORDER_SCHEMA}}
+ORDER_TOOL = {
+    "type": "function",
+    "function": {"name": "place_order", "description": "Order", "parameters": ORDER_SCHEMA},
+}
 
 
 def chat(text: str = "hello there", **extra):  # type: ignore[no-untyped-def]
@@ -67,7 +70,13 @@ async def test_text_round_trip_and_wire_shape(fake_upstream, http_client) -> Non
             {"role": "user", "parts": [{"text": "how are you"}]},
         ],
         "systemInstruction": {"parts": [{"text": "Answer in English."}]},
-        "generationConfig": {"temperature": 0.2, "topP": 0.8, "maxOutputTokens": 100, "stopSequences": ["END"], "seed": 7},
+        "generationConfig": {
+            "temperature": 0.2,
+            "topP": 0.8,
+            "maxOutputTokens": 100,
+            "stopSequences": ["END"],
+            "seed": 7,
+        },
     }
 
     chunks = await collect(a.stream(MODEL, request))
@@ -80,7 +89,9 @@ async def test_text_round_trip_and_wire_shape(fake_upstream, http_client) -> Non
 
 
 async def test_models_prefix_and_api_version(fake_upstream, http_client) -> None:  # noqa: F811
-    a = adapter(fake_upstream, "gemini", http_client, api_version="v1alpha", base_url=f"{fake_upstream.base_url}/v1alpha")
+    a = adapter(
+        fake_upstream, "gemini", http_client, api_version="v1alpha", base_url=f"{fake_upstream.base_url}/v1alpha"
+    )
     await a.complete("models/gemini-2.0-flash", chat())
     assert fake_upstream.requests[-1].path == "/v1alpha/models/gemini-2.0-flash:generateContent"
 
@@ -110,7 +121,10 @@ async def test_blocked_prompt_maps_to_content_filter(http_client, fake_upstream)
 async def test_tools_schema_is_reduced_to_what_gemini_accepts(fake_upstream, http_client) -> None:  # noqa: F811
     a = adapter(fake_upstream, "gemini", http_client)
     fake_upstream.script(MODEL, "tool_call", times=2)
-    result = await a.complete(MODEL, chat("two widgets", tools=[ORDER_TOOL], tool_choice={"type": "function", "function": {"name": "place_order"}}))
+    result = await a.complete(
+        MODEL,
+        chat("two widgets", tools=[ORDER_TOOL], tool_choice={"type": "function", "function": {"name": "place_order"}}),
+    )
     sent = fake_upstream.requests[-1].json
     assert sent["toolConfig"] == {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["place_order"]}}
     [declaration] = sent["tools"][0]["functionDeclarations"]
@@ -128,7 +142,12 @@ async def test_tools_schema_is_reduced_to_what_gemini_accepts(fake_upstream, htt
     assert choice["finish_reason"] == "tool_calls"
     [call] = choice["message"]["tool_calls"]
     assert call["id"].startswith("call_") and call["function"]["name"] == "place_order"
-    assert json.loads(call["function"]["arguments"]) == {"item": {}, "note": "two widgets", "kind": "order", "count": 42}
+    assert json.loads(call["function"]["arguments"]) == {
+        "item": {},
+        "note": "two widgets",
+        "kind": "order",
+        "count": 42,
+    }
 
     chunks = await collect(a.stream(MODEL, chat("two widgets", tools=[ORDER_TOOL])))
     [streamed] = stream_tool_calls(chunks)
@@ -141,7 +160,9 @@ async def test_tools_schema_is_reduced_to_what_gemini_accepts(fake_upstream, htt
     [("auto", {"mode": "AUTO"}), ("required", {"mode": "ANY"}), ("none", {"mode": "NONE"})],
 )
 async def test_tool_choice_modes(choice, config, fake_upstream, http_client) -> None:  # noqa: F811
-    await adapter(fake_upstream, "gemini", http_client).complete(MODEL, chat("x", tools=[ORDER_TOOL], tool_choice=choice))
+    await adapter(fake_upstream, "gemini", http_client).complete(
+        MODEL, chat("x", tools=[ORDER_TOOL], tool_choice=choice)
+    )
     assert fake_upstream.requests[-1].json["toolConfig"] == {"functionCallingConfig": config}
 
 
@@ -163,7 +184,10 @@ async def test_tool_results_become_function_responses(fake_upstream, http_client
     contents = fake_upstream.requests[-1].json["contents"]
     assert contents[1] == {
         "role": "model",
-        "parts": [{"functionCall": {"name": "lookup", "args": {"q": "a"}}}, {"functionCall": {"name": "fetch", "args": {}}}],
+        "parts": [
+            {"functionCall": {"name": "lookup", "args": {"q": "a"}}},
+            {"functionCall": {"name": "fetch", "args": {}}},
+        ],
     }
     assert contents[2] == {
         "role": "user",

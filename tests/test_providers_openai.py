@@ -36,10 +36,17 @@ def chat(text: str = "hello there world", **extra):  # type: ignore[no-untyped-d
 @pytest.mark.parametrize("kind", OPENAI_WIRE)
 async def test_text_round_trip(kind, fake_upstream, http_client) -> None:  # noqa: F811
     a = adapter(fake_upstream, kind, http_client)
-    request = {"model": "ignored", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello there"}]}
+    request = {
+        "model": "ignored",
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello there"}],
+    }
     result = await a.complete(MODELS[kind], request)
     assert result["object"] == "chat.completion"
-    assert result["choices"][0]["message"] == {**result["choices"][0]["message"], "role": "assistant", "content": "Echo: hello there"}
+    assert result["choices"][0]["message"] == {
+        **result["choices"][0]["message"],
+        "role": "assistant",
+        "content": "Echo: hello there",
+    }
     assert result["choices"][0]["finish_reason"] == "stop"
     assert result["usage"]["total_tokens"] == result["usage"]["prompt_tokens"] + result["usage"]["completion_tokens"]
     sent = fake_upstream.requests[-1]
@@ -111,7 +118,10 @@ async def test_tool_call_and_tool_result_round_trip(kind, fake_upstream, http_cl
 async def test_image_json_stop_and_max_tokens(kind, fake_upstream, http_client) -> None:  # noqa: F811
     a = adapter(fake_upstream, kind, http_client)
     model = MODELS[kind]
-    image = {"role": "user", "content": [{"type": "text", "text": "what is this"}, {"type": "image_url", "image_url": {"url": PNG}}]}
+    image = {
+        "role": "user",
+        "content": [{"type": "text", "text": "what is this"}, {"type": "image_url", "image_url": {"url": PNG}}],
+    }
     result = await a.complete(model, {"messages": [image]})
     assert result["choices"][0]["message"]["content"] == "Echo: what is this [image base64 image/png]"
 
@@ -200,7 +210,9 @@ async def test_compat_sends_max_tokens_instead_of_max_completion_tokens(fake_ups
 
 @pytest.mark.parametrize("key", ["", None])
 async def test_compat_keyless_server_gets_no_auth_header(key, fake_upstream, http_client) -> None:  # noqa: F811
-    a = adapter(fake_upstream, "openai_compatible", http_client, api_key=key, base_url=f"{fake_upstream.base_url}/noauth/v1")
+    a = adapter(
+        fake_upstream, "openai_compatible", http_client, api_key=key, base_url=f"{fake_upstream.base_url}/noauth/v1"
+    )
     result = await a.complete("llama3", chat("local"))
     assert result["choices"][0]["message"]["content"] == "Echo: local"
     assert "authorization" not in fake_upstream.requests[-1].headers

@@ -63,7 +63,13 @@ def test_provider_error_contract() -> None:
         error = ProviderError(cause, None, None, "m")
         assert error.retryable == (cause in RETRYABLE_CAUSES)
     error = ProviderError("rate_limited", 429, False, "slow down", retry_after=1.5)
-    assert (error.cause, error.status, error.retryable, error.message, error.retry_after) == ("rate_limited", 429, False, "slow down", 1.5)
+    assert (error.cause, error.status, error.retryable, error.message, error.retry_after) == (
+        "rate_limited",
+        429,
+        False,
+        "slow down",
+        1.5,
+    )
     assert str(error) == "slow down"
     assert error.to_dict() == {"cause": "rate_limited", "status": 429, "retryable": False, "message": "slow down"}
     with pytest.raises(ValueError, match="unknown provider error cause 'oops'"):

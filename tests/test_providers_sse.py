@@ -23,7 +23,7 @@ def decode_bytewise(raw: bytes) -> list[SSEEvent]:
 STREAM = (
     b": keep-alive comment\r\n"
     b"event: message_start\r\n"
-    b"data: {\"a\":\r\n"
+    b'data: {"a":\r\n'
     b"data:  1}\r\n"
     b"id: 7\r\n"
     b"retry: 1500\r\n"
@@ -56,7 +56,7 @@ def test_crlf_split_between_cr_and_lf_is_one_line_break() -> None:
 
 
 def test_an_unterminated_event_at_end_of_stream_is_discarded() -> None:
-    assert decode(b"data: complete\n\ndata: {\"partial\": ") == [SSEEvent("message", "complete")]
+    assert decode(b'data: complete\n\ndata: {"partial": ') == [SSEEvent("message", "complete")]
     assert decode(b"data: [DONE]\n") == []
 
 

@@ -69,7 +69,11 @@ class AnthropicFake:
     def error(self, status: int, message: str | None = None) -> Reply:
         kind, text = _ERRORS.get(status, ("api_error" if status >= 500 else "invalid_request_error", f"HTTP {status}"))
         headers = {"retry-after": "2"} if status in (429, 529) else {}
-        payload = {"type": "error", "error": {"type": kind, "message": message or text}, "request_id": f"req_fake{next(_ids)}"}
+        payload = {
+            "type": "error",
+            "error": {"type": kind, "message": message or text},
+            "request_id": f"req_fake{next(_ids)}",
+        }
         return Reply.json(status, payload, headers)
 
     def error_event(self) -> bytes:
@@ -96,7 +100,9 @@ class AnthropicFake:
         if system is not None and not isinstance(system, str):
             for i, block in enumerate(_blocks(system)):
                 if block.get("type") != "text" or not isinstance(block.get("text"), str):
-                    return self.error(400, f"system.{i}: Input tag '{block.get('type')}' does not match the expected tag 'text'")
+                    return self.error(
+                        400, f"system.{i}: Input tag '{block.get('type')}' does not match the expected tag 'text'"
+                    )
         problem = self._check_messages(body["messages"])
         if problem:
             return self.error(400, problem)
@@ -117,14 +123,16 @@ class AnthropicFake:
             if choice["type"] == "tool" and not isinstance(choice.get("name"), str):
                 return self.error(400, "tool_choice.tool.name: Field required")
         stops = body.get("stop_sequences")
-        if stops is not None and (not isinstance(stops, list) or not all(isinstance(s, str) and s.strip() for s in stops)):
+        if stops is not None and (
+            not isinstance(stops, list) or not all(isinstance(s, str) and s.strip() for s in stops)
+        ):
             return self.error(400, "stop_sequences: each stop sequence must be a string containing non-whitespace")
         return None
 
     def _check_messages(self, messages: Any) -> str | None:
         if not isinstance(messages, list) or not messages:
             return "messages: at least one message is required"
-        previous_tool_uses: set[str] = set()
+        previous_tool_uses: set[Any] = set()
         for i, m in enumerate(messages):
             role = m.get("role") if isinstance(m, dict) else None
             if role == "system":
@@ -188,7 +196,9 @@ class AnthropicFake:
                         return f"{at}.thinking.signature: Field required"
                 else:
                     return f"{at}: Input tag '{kind}' found using 'type' does not match any of the expected tags"
-            previous_tool_uses = {b.get("id") for b in blocks if b.get("type") == "tool_use"} if role == "assistant" else set()
+            previous_tool_uses = (
+                {b.get("id") for b in blocks if b.get("type") == "tool_use"} if role == "assistant" else set()
+            )
             if last and role == "assistant":
                 texts = [b["text"] for b in blocks if b.get("type") == "text"]
                 if texts and texts[-1] != texts[-1].rstrip():
@@ -228,7 +238,9 @@ class AnthropicFake:
                 texts.append(block["text"])
             elif kind == "tool_result":
                 content = block.get("content")
-                texts.append(content if isinstance(content, str) else " ".join(b.get("text", "") for b in _blocks(content)))
+                texts.append(
+                    content if isinstance(content, str) else " ".join(b.get("text", "") for b in _blocks(content))
+                )
             elif kind in ("image", "document"):
                 source = block["source"]
                 if source["type"] == "base64":
@@ -301,7 +313,7 @@ class AnthropicFake:
         return Reply.json(200, {"id": "msg_x", "type": "message", "role": "assistant", "model": "x"})
 
     def stream(self, req: HttpRequest, model: str, plan: Plan, behaviour: Behaviour) -> tuple[list[bytes], list[bytes]]:
-        message = {
+        message: dict[str, Any] = {
             "id": f"msg_fake{next(_ids)}",
             "type": "message",
             "role": "assistant",
@@ -311,26 +323,77 @@ class AnthropicFake:
             "stop_sequence": None,
             "usage": self._usage(plan, final=False),
         }
-        events = [event("message_start", {"type": "message_start", "message": message}), event("ping", {"type": "ping"})]
+        events = [
+            event("message_start", {"type": "message_start", "message": message}),
+            event("ping", {"type": "ping"}),
+        ]
         index = 0
         if behaviour.reasoning and plan.reasoning_text:
-            events.append(event("content_block_start", {"type": "content_block_start", "index": index, "content_block": {"type": "thinking", "thinking": ""}}))
+            events.append(
+                event(
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {"type": "thinking", "thinking": ""},
+                    },
+                )
+            )
             for piece in split_json(plan.reasoning_text, 2):
-                events.append(event("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": "thinking_delta", "thinking": piece}}))
-            events.append(event("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": "signature_delta", "signature": "c2lnbmF0dXJl"}}))
+                events.append(
+                    event(
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": index,
+                            "delta": {"type": "thinking_delta", "thinking": piece},
+                        },
+                    )
+                )
+            events.append(
+                event(
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "signature_delta", "signature": "c2lnbmF0dXJl"},
+                    },
+                )
+            )
             events.append(event("content_block_stop", {"type": "content_block_stop", "index": index}))
             index += 1
         if plan.pieces:
-            events.append(event("content_block_start", {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}))
+            events.append(
+                event(
+                    "content_block_start",
+                    {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
+                )
+            )
             for piece in plan.pieces:
-                events.append(event("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}}))
+                events.append(
+                    event(
+                        "content_block_delta",
+                        {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}},
+                    )
+                )
             events.append(event("content_block_stop", {"type": "content_block_stop", "index": index}))
             index += 1
         if plan.tool_name:
             block = {"type": "tool_use", "id": self._tool_id(), "name": plan.tool_name, "input": {}}
-            events.append(event("content_block_start", {"type": "content_block_start", "index": index, "content_block": block}))
+            events.append(
+                event("content_block_start", {"type": "content_block_start", "index": index, "content_block": block})
+            )
             for fragment in [""] + split_json(plan.tool_arguments):
-                events.append(event("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": "input_json_delta", "partial_json": fragment}}))
+                events.append(
+                    event(
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": index,
+                            "delta": {"type": "input_json_delta", "partial_json": fragment},
+                        },
+                    )
+                )
             events.append(event("content_block_stop", {"type": "content_block_stop", "index": index}))
         events.append(
             event(

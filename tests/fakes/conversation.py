@@ -102,7 +102,9 @@ def tool_args(schema: Any, text: str) -> dict[str, Any]:
 
 
 def plan(prompt: Prompt, behaviour: Behaviour) -> Plan:
-    reasoning_text = f"Thinking about: {prompt.last_input}" if behaviour.reasoning or behaviour.reasoning_content else None
+    reasoning_text = (
+        f"Thinking about: {prompt.last_input}" if behaviour.reasoning or behaviour.reasoning_content else None
+    )
     cached = behaviour.cached
     prompt_tokens = prompt.words + cached
     wants_tool = behaviour.tool_call or prompt.tool_required or prompt.forced_tool is not None

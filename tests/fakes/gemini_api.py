@@ -38,7 +38,10 @@ _ERRORS = {
     403: ("PERMISSION_DENIED", "The caller does not have permission"),
     404: ("NOT_FOUND", "models/unknown is not found for API version v1beta, or is not supported for generateContent."),
     429: ("RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and billing details."),
-    500: ("INTERNAL", "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"),
+    500: (
+        "INTERNAL",
+        "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+    ),
     503: ("UNAVAILABLE", "The model is overloaded. Please try again later."),
     504: ("DEADLINE_EXCEEDED", "Deadline expired before operation could complete."),
 }
@@ -121,7 +124,15 @@ class GeminiFake:
         return Reply.json(status, {"error": error})
 
     def error_event(self) -> bytes:
-        return sse({"error": {"code": 503, "message": "The model is overloaded. Please try again later.", "status": "UNAVAILABLE"}})
+        return sse(
+            {
+                "error": {
+                    "code": 503,
+                    "message": "The model is overloaded. Please try again later.",
+                    "status": "UNAVAILABLE",
+                }
+            }
+        )
 
     # -- validation ---------------------------------------------------------------------------
 
@@ -137,23 +148,31 @@ class GeminiFake:
             if name not in _CONFIG:
                 return self.error(400, _unknown(name, "generation_config"))
         if len(config.get("stopSequences") or []) > 5:
-            return self.error(400, "* GenerateContentRequest.generation_config.stop_sequences: at most 5 stop sequences")
+            return self.error(
+                400, "* GenerateContentRequest.generation_config.stop_sequences: at most 5 stop sequences"
+            )
         if "responseSchema" in config:
             if config.get("responseMimeType") != "application/json":
-                return self.error(400, "* GenerateContentRequest.generation_config.response_mime_type: must be application/json when response_schema is set.")
+                return self.error(
+                    400,
+                    "* GenerateContentRequest.generation_config.response_mime_type: must be application/json when response_schema is set.",
+                )
             problem = _check_schema(config["responseSchema"], "generation_config.response_schema")
             if problem:
                 return self.error(400, problem)
         for t, tool in enumerate(body.get("tools") or []):
             for d, decl in enumerate(tool.get("functionDeclarations") or []):
                 if not isinstance(decl.get("name"), str):
-                    return self.error(400, f"* GenerateContentRequest.tools[{t}].function_declarations[{d}].name: Name cannot be empty.")
+                    return self.error(
+                        400,
+                        f"* GenerateContentRequest.tools[{t}].function_declarations[{d}].name: Name cannot be empty.",
+                    )
                 problem = _check_schema(decl.get("parameters"), f"tools[{t}].function_declarations[{d}].parameters")
                 if problem:
                     return self.error(400, problem)
         mode = ((body.get("toolConfig") or {}).get("functionCallingConfig") or {}).get("mode")
         if mode is not None and mode not in ("AUTO", "ANY", "NONE", "VALIDATED"):
-            return self.error(400, f'Invalid value at \'tool_config.function_calling_config.mode\', "{mode}"')
+            return self.error(400, f"Invalid value at 'tool_config.function_calling_config.mode', \"{mode}\"")
         system = body.get("systemInstruction")
         if system is not None and not (isinstance(system, dict) and isinstance(system.get("parts"), list)):
             return self.error(400, "* GenerateContentRequest.system_instruction: parts must be a list")
@@ -229,7 +248,9 @@ class GeminiFake:
         calling = (body.get("toolConfig") or {}).get("functionCallingConfig") or {}
         allowed = calling.get("allowedFunctionNames") or []
         tools = [
-            (d["name"], d.get("parameters") or {}) for t in body.get("tools") or [] for d in t.get("functionDeclarations") or []
+            (d["name"], d.get("parameters") or {})
+            for t in body.get("tools") or []
+            for d in t.get("functionDeclarations") or []
         ]
         system = body.get("systemInstruction") or {}
         return Prompt(
@@ -270,7 +291,15 @@ class GeminiFake:
             part["thoughtSignature"] = SIGNATURE
         return part
 
-    def _response(self, model: str, response_id: str, parts: list[dict[str, Any]], finish: str | None, usage: dict[str, Any], n: int = 1) -> dict[str, Any]:
+    def _response(
+        self,
+        model: str,
+        response_id: str,
+        parts: list[dict[str, Any]],
+        finish: str | None,
+        usage: dict[str, Any],
+        n: int = 1,
+    ) -> dict[str, Any]:
         candidates = []
         for index in range(n):
             candidate: dict[str, Any] = {"index": index}
@@ -290,7 +319,9 @@ class GeminiFake:
         if plan.tool_name:
             parts.append(self._call_part(model, plan))
         n = (req.json.get("generationConfig") or {}).get("candidateCount") or 1
-        return Reply.json(200, self._response(model, f"fake{next(_ids)}", parts, self.finish_reason(plan), self.usage(plan), n))
+        return Reply.json(
+            200, self._response(model, f"fake{next(_ids)}", parts, self.finish_reason(plan), self.usage(plan), n)
+        )
 
     def incomplete(self, req: HttpRequest, stream: bool) -> Reply | StreamReply:
         if stream:

@@ -45,7 +45,9 @@ def stream_tool_calls(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for chunk in chunks:
         for choice in chunk["choices"]:
             for delta in choice.get("delta", {}).get("tool_calls") or []:
-                call = calls.setdefault(delta["index"], {"id": None, "type": "function", "function": {"name": "", "arguments": ""}})
+                call = calls.setdefault(
+                    delta["index"], {"id": None, "type": "function", "function": {"name": "", "arguments": ""}}
+                )
                 if delta.get("id"):
                     call["id"] = delta["id"]
                 function = delta.get("function") or {}

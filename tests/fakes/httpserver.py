@@ -44,7 +44,9 @@ class Reply:
 
     @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
-        return cls(status, orjson.dumps(payload), {"content-type": "application/json; charset=UTF-8", **(headers or {})})
+        return cls(
+            status, orjson.dumps(payload), {"content-type": "application/json; charset=UTF-8", **(headers or {})}
+        )
 
 
 @dataclass
@@ -152,7 +154,7 @@ async def _send_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
         if reply.stall_after is not None and i == min(reply.stall_after, len(reply.events)):
             try:
                 await asyncio.wait_for(reader.read(1), SILENCE_CAP)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             return False
         if reply.reset_after is not None and i == min(reply.reset_after, len(reply.events)):

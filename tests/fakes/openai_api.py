@@ -76,12 +76,18 @@ class OpenAIFake:
 
     # -- errors -------------------------------------------------------------------------------
 
-    def error(self, status: int, message: str | None = None, *, param: str | None = None, code: str | None = None) -> Reply:
+    def error(
+        self, status: int, message: str | None = None, *, param: str | None = None, code: str | None = None
+    ) -> Reply:
         defaults = {
             400: ("invalid_request_error", "Invalid request.", None),
             401: ("invalid_request_error", "Incorrect API key provided.", "invalid_api_key"),
             403: ("invalid_request_error", "You are not allowed to sample from this model", None),
-            404: ("invalid_request_error", "The model does not exist or you do not have access to it.", "model_not_found"),
+            404: (
+                "invalid_request_error",
+                "The model does not exist or you do not have access to it.",
+                "model_not_found",
+            ),
             429: (
                 "tokens",
                 "Rate limit reached for requests in organization org-fake on tokens per min (TPM): "
@@ -99,7 +105,16 @@ class OpenAIFake:
         return Reply.json(status, payload, headers)
 
     def error_event(self) -> bytes:
-        return sse({"error": {"message": "The server had an error while processing your request.", "type": "server_error", "param": None, "code": None}})
+        return sse(
+            {
+                "error": {
+                    "message": "The server had an error while processing your request.",
+                    "type": "server_error",
+                    "param": None,
+                    "code": None,
+                }
+            }
+        )
 
     # -- validation ---------------------------------------------------------------------------
 
@@ -151,7 +166,9 @@ class OpenAIFake:
                 param="messages",
             )
         if "stream_options" in body and body.get("stream") is not True:
-            return self.error(400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param="stream_options")
+            return self.error(
+                400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param="stream_options"
+            )
         fmt = body.get("response_format")
         if isinstance(fmt, dict) and fmt.get("type") == "json_object":
             if not any("json" in _text_of(m.get("content")).lower() for m in messages):
@@ -183,7 +200,11 @@ class OpenAIFake:
             if isinstance(t, dict) and isinstance(t.get("function"), dict)
         ]
         choice = body.get("tool_choice")
-        forced = choice["function"]["name"] if isinstance(choice, dict) and isinstance(choice.get("function"), dict) else None
+        forced = (
+            choice["function"]["name"]
+            if isinstance(choice, dict) and isinstance(choice.get("function"), dict)
+            else None
+        )
         fmt = body.get("response_format")
         stop = body.get("stop")
         max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
@@ -249,7 +270,9 @@ class OpenAIFake:
 
     def incomplete(self, req: HttpRequest, stream: bool) -> Reply | StreamReply:
         if stream:
-            return StreamReply(events=[sse({"object": "chat.completion.chunk", "id": "chatcmpl-x"})], terminator=[b"data: [DONE]\n\n"])
+            return StreamReply(
+                events=[sse({"object": "chat.completion.chunk", "id": "chatcmpl-x"})], terminator=[b"data: [DONE]\n\n"]
+            )
         return Reply.json(200, {"id": "chatcmpl-x", "object": "chat.completion", "model": "x"})
 
     def stream(self, req: HttpRequest, model: str, plan: Plan, behaviour: Behaviour) -> tuple[list[bytes], list[bytes]]:
@@ -332,7 +355,9 @@ class AzureFake(OpenAIFake):
             )
         return None
 
-    def error(self, status: int, message: str | None = None, *, param: str | None = None, code: str | None = None) -> Reply:
+    def error(
+        self, status: int, message: str | None = None, *, param: str | None = None, code: str | None = None
+    ) -> Reply:
         if status == 400:
             return super().error(status, message, param=param, code=code)
         defaults = {

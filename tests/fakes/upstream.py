@@ -50,7 +50,7 @@ class RecordedRequest:
 
 class FakeUpstream:
     def __init__(self) -> None:
-        self._providers = [OpenAIFake(), AzureFake(), AnthropicFake(), GeminiFake()]
+        self._providers: list[Any] = [OpenAIFake(), AzureFake(), AnthropicFake(), GeminiFake()]
         self.keys = {
             "openai": OpenAIFake.key,
             "openai_compatible": OpenAIFake.key,
@@ -128,7 +128,16 @@ class FakeUpstream:
         with self._lock:
             self._requests.append(
                 RecordedRequest(
-                    provider.name, model, stream, req.method, req.path, req.query, req.headers, req.json, req.body, req.connection
+                    provider.name,
+                    model,
+                    stream,
+                    req.method,
+                    req.path,
+                    req.query,
+                    req.headers,
+                    req.json,
+                    req.body,
+                    req.connection,
                 )
             )
         behaviour = self._scripts.take(model)

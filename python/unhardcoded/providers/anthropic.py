@@ -24,13 +24,12 @@ from typing import Any
 from . import chat_format as cf
 from .base import Adapter, ProviderError
 
-__all__ = ["AnthropicAdapter", "DEFAULT_MAX_TOKENS", "DEFAULT_VERSION"]
+__all__ = ["DEFAULT_MAX_TOKENS", "DEFAULT_VERSION", "AnthropicAdapter"]
 
 DEFAULT_MAX_TOKENS = 4096
 DEFAULT_VERSION = "2023-06-01"
 JSON_INSTRUCTION = (
-    "Respond with a single valid JSON object and nothing else: no prose before or after it, "
-    "no Markdown code fences."
+    "Respond with a single valid JSON object and nothing else: no prose before or after it, no Markdown code fences."
 )
 
 _FINISH = {
@@ -262,8 +261,8 @@ class AnthropicAdapter(Adapter):
         return block
 
     def _file_block(self, part: dict[str, Any], at: str) -> dict[str, Any]:
-        file = part.get("file") if isinstance(part.get("file"), dict) else {}
-        raw = file.get("file_data")
+        file = part.get("file")
+        raw = file.get("file_data") if isinstance(file, dict) else None
         try:
             data = cf.parse_data_url(raw) if isinstance(raw, str) else None
         except ValueError as exc:
@@ -321,7 +320,11 @@ class AnthropicAdapter(Adapter):
         out = []
         for i, tool in enumerate(tools):
             function = tool.get("function") if isinstance(tool, dict) else None
-            if not isinstance(tool, dict) or tool.get("type", "function") != "function" or not isinstance(function, dict):
+            if (
+                not isinstance(tool, dict)
+                or tool.get("type", "function") != "function"
+                or not isinstance(function, dict)
+            ):
                 raise self.bad_request(f"tools[{i}] must be a function tool")
             name = function.get("name")
             if not isinstance(name, str) or not name:
@@ -468,8 +471,8 @@ class AnthropicAdapter(Adapter):
                         yield cf.chunk(msg_id, model, created, delta)
                 elif kind == "message_delta":
                     self._merge_usage(raw_usage, obj.get("usage"))
-                    delta = obj.get("delta") if isinstance(obj.get("delta"), dict) else {}
-                    finish = _finish(delta.get("stop_reason"))
+                    change = obj.get("delta")
+                    finish = _finish(change.get("stop_reason")) if isinstance(change, dict) else None
                     if finish is not None:
                         yield cf.chunk(msg_id, model, created, {}, finish)
                 elif kind == "message_stop":
@@ -490,7 +493,9 @@ class AnthropicAdapter(Adapter):
 
     def _stream_error(self, obj: dict[str, Any]) -> ProviderError:
         text, cause = self.error_detail(None, obj)
-        return self.error(cause or "stream_dropped", f"error event mid-stream: {self.detail_text(text or 'unknown error')}")
+        return self.error(
+            cause or "stream_dropped", f"error event mid-stream: {self.detail_text(text or 'unknown error')}"
+        )
 
     def _block_start(self, obj: dict[str, Any], tool_index: dict[int, int]) -> dict[str, Any] | None:
         block = obj.get("content_block")

@@ -266,7 +266,9 @@ class Adapter:
         return self.error("connect", f"could not reach {self._host()}: {detail}")
 
     def deadline_error(self) -> ProviderError:
-        return self.error("timeout", f"no complete response within the total deadline of {self.settings.total_timeout:g}s")
+        return self.error(
+            "timeout", f"no complete response within the total deadline of {self.settings.total_timeout:g}s"
+        )
 
     # -- HTTP -------------------------------------------------------------------------------
 
@@ -278,7 +280,9 @@ class Adapter:
 
     def timeout(self) -> httpx.Timeout:
         s = self.settings
-        return httpx.Timeout(connect=s.connect_timeout, read=s.stall_timeout, write=s.stall_timeout, pool=s.connect_timeout)
+        return httpx.Timeout(
+            connect=s.connect_timeout, read=s.stall_timeout, write=s.stall_timeout, pool=s.connect_timeout
+        )
 
     def headers(self, auth: Mapping[str, str], *, stream: bool) -> dict[str, str]:
         merged = {"content-type": "application/json", "accept": "text/event-stream" if stream else "application/json"}

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from .openai import OpenAIAdapter
 
-__all__ = ["AzureOpenAIAdapter", "OpenAICompatibleAdapter", "AZURE_DEFAULT_API_VERSION"]
+__all__ = ["AZURE_DEFAULT_API_VERSION", "AzureOpenAIAdapter", "OpenAICompatibleAdapter"]
 
 AZURE_DEFAULT_API_VERSION = "2024-10-21"
 

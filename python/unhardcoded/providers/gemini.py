@@ -29,7 +29,7 @@ import orjson
 from . import chat_format as cf
 from .base import Adapter, ProviderError
 
-__all__ = ["GeminiAdapter", "sanitize_schema", "DEFAULT_API_VERSION"]
+__all__ = ["DEFAULT_API_VERSION", "GeminiAdapter", "sanitize_schema"]
 
 DEFAULT_API_VERSION = "v1beta"
 SKIP_SIGNATURE = "skip_thought_signature_validator"
@@ -293,7 +293,9 @@ class GeminiAdapter(Adapter):
     ) -> list[dict[str, Any]]:
         content = message.get("content")
         if isinstance(content, list):
-            content = cf.text_of([p for p in content if isinstance(p, dict) and p.get("type") in ("text", "output_text")])
+            content = cf.text_of(
+                [p for p in content if isinstance(p, dict) and p.get("type") in ("text", "output_text")]
+            )
         elif content is not None and not isinstance(content, str):
             raise self.bad_request(f"{where}.content must be a string or an array of parts")
         parts: list[dict[str, Any]] = [{"text": content}] if content else []
@@ -383,7 +385,11 @@ class GeminiAdapter(Adapter):
         out = []
         for i, tool in enumerate(tools):
             function = tool.get("function") if isinstance(tool, dict) else None
-            if not isinstance(tool, dict) or tool.get("type", "function") != "function" or not isinstance(function, dict):
+            if (
+                not isinstance(tool, dict)
+                or tool.get("type", "function") != "function"
+                or not isinstance(function, dict)
+            ):
                 raise self.bad_request(f"tools[{i}] must be a function tool")
             name = function.get("name")
             if not isinstance(name, str) or not name:
@@ -574,7 +580,9 @@ class GeminiAdapter(Adapter):
                         index = candidate.get("index", position)
                         texts, reasoning, calls = self._read_parts(candidate, calls_seen.get(index, 0))
                         if reasoning:
-                            yield cf.chunk(chunk_id, model, created, {"reasoning_content": "".join(reasoning)}, index=index)
+                            yield cf.chunk(
+                                chunk_id, model, created, {"reasoning_content": "".join(reasoning)}, index=index
+                            )
                         if texts:
                             yield cf.chunk(chunk_id, model, created, {"content": "".join(texts)}, index=index)
                         if calls:
@@ -598,5 +606,7 @@ class GeminiAdapter(Adapter):
         code = obj["error"].get("code")
         status = code if isinstance(code, int) else None
         return self.error(
-            cause or "stream_dropped", f"error event mid-stream: {self.detail_text(text or 'unknown error')}", status=status
+            cause or "stream_dropped",
+            f"error event mid-stream: {self.detail_text(text or 'unknown error')}",
+            status=status,
         )

@@ -30,21 +30,24 @@ pub const STATUS_REJECTED: u8 = 0;
 pub const STATUS_PASSED: u8 = 1;
 pub const STATUS_WINNER: u8 = 2;
 
-/// What an evaluation decided, per catalog model (index = catalog position).
+/// What an evaluation decided. Per-model facts are read through methods taking the model's
+/// catalog index; storage is per model only where most models need an entry (blame), and per
+/// filter survivor otherwise (score, rank), which keeps a million-model evaluation to a few
+/// megabytes of fresh memory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
-    /// [`STATUS_REJECTED`], [`STATUS_PASSED`] or [`STATUS_WINNER`].
-    pub status: Vec<u8>,
-    /// The node id (into `Policy::nodes`) that rejected the model, [`BLAME_HOST_FLOOR`], or
+    /// Per model: the node id (into `Policy::nodes`) that rejected it, [`BLAME_HOST_FLOOR`], or
     /// [`BLAME_NONE`].
-    pub blame: Vec<u32>,
-    /// For a model blamed on a `meets_req` node: the first unmet requirement, an index into
-    /// [`REASONS`]; 0 otherwise.
-    pub reason: Vec<u8>,
-    /// The rank score; `NaN` is null (filtered out, or no score).
-    pub score: Vec<f64>,
-    /// 0-based cascade position, or [`RANK_NONE`].
-    pub rank: Vec<u32>,
+    blame: Vec<u32>,
+    /// Per model: for one blamed on a `meets_req` node, its first unmet requirement (an index
+    /// into [`REASONS`]); 0 otherwise.
+    reason: Vec<u8>,
+    /// Model indices that passed the host floor and the filter, ascending.
+    survivors: Vec<u32>,
+    /// Per survivor: the rank score, `NaN` for none.
+    scores: Vec<f64>,
+    /// Per survivor: the cascade position, or [`RANK_NONE`] when a `top_k` cut it.
+    ranks: Vec<u32>,
     /// Model indices in cascade order: the winner first, then failover order.
     pub cascade: Vec<u32>,
     /// Set whenever the select term contains `sample`: the given seed or a drawn one.
@@ -68,36 +71,38 @@ pub fn evaluate(
 
     let mut survivors = Vec::with_capacity(bits::count(&pass));
     bits::for_each(&pass, |i| survivors.push(i as u32));
-    let scores = rank::scores(&policy.rank, catalog, &survivors);
-    let mut score = vec![f64::NAN; n];
-    let mut entries = Vec::with_capacity(survivors.len());
-    for (&m, &s) in survivors.iter().zip(&scores) {
-        if let Some(slot) = score.get_mut(m as usize) {
+    let mut scores = rank::scores(&policy.rank, catalog, &survivors);
+    // The entry of a survivor carries its position in `survivors`, which orders like the model
+    // index (and so like the id) because `survivors` is ascending.
+    let entries = scores
+        .iter_mut()
+        .enumerate()
+        .map(|(pos, s)| {
             // + 0.0 turns -0 into 0: they are the same score and print the same.
-            *slot = s + 0.0;
-        }
-        entries.push(select::entry(s, m));
-    }
+            *s += 0.0;
+            select::entry(*s, pos as u32)
+        })
+        .collect();
 
     let seed = contains_sample(&policy.select).then(|| seed.unwrap_or_else(random_seed));
     let mut rng = seed.map(SplitMix64::new);
     let selected = select::select(&policy.select, entries, rng.as_mut());
-    for (m, node) in selected.dropped {
-        if let Some(b) = blame.get_mut(m as usize) {
+    let model = |pos: u32| survivors.get(pos as usize).copied().unwrap_or(u32::MAX);
+    for (pos, node) in selected.dropped {
+        if let Some(b) = blame.get_mut(model(pos) as usize) {
             *b = node;
         }
     }
-
-    let mut status = vec![STATUS_REJECTED; n];
-    let mut rank = vec![RANK_NONE; n];
-    let cascade: Vec<u32> = selected.cascade.iter().map(|&e| select::model(e)).collect();
-    for (position, &m) in cascade.iter().enumerate() {
-        if let (Some(st), Some(r)) = (status.get_mut(m as usize), rank.get_mut(m as usize)) {
-            *st = if position == 0 { STATUS_WINNER } else { STATUS_PASSED };
+    let mut ranks = vec![RANK_NONE; survivors.len()];
+    let mut cascade = Vec::with_capacity(selected.cascade.len());
+    for (position, &e) in selected.cascade.iter().enumerate() {
+        let pos = select::position(e);
+        if let Some(r) = ranks.get_mut(pos as usize) {
             *r = position as u32;
         }
+        cascade.push(model(pos));
     }
-    Outcome { status, blame, reason, score, rank, cascade, seed }
+    Outcome { blame, reason, survivors, scores, ranks, cascade, seed }
 }
 
 fn contains_sample(select: &Select) -> bool {

@@ -1,9 +1,10 @@
 //! Ordering survivors and selecting the cascade (spec §5.3).
 //!
-//! Each survivor is one `u128`: a 64-bit order key for its score in the high half and its model
-//! index in the low half. Ascending `u128` order is then exactly the ranked list — score
-//! descending, nulls last, ties by model index, which is id order because the catalog is sorted —
-//! so ordering is a plain integer sort, and `top_k` a partial one.
+//! Each survivor is one `u128`: a 64-bit order key for its score in the high half and its
+//! position among the survivors (which ascend by model index) in the low half. Ascending `u128`
+//! order is then exactly the ranked list — score descending, nulls last, ties by model index,
+//! which is id order because the catalog is sorted — so ordering is a plain integer sort, and
+//! `top_k` a partial one.
 
 use super::rng::SplitMix64;
 use crate::policy::ast::{NodeId, Select};
@@ -11,11 +12,12 @@ use crate::policy::ast::{NodeId, Select};
 /// The key of a null score: after every real score.
 const NULL_KEY: u64 = u64::MAX;
 
-pub(super) fn entry(score: f64, model: u32) -> u128 {
-    (u128::from(key(score)) << 32) | u128::from(model)
+/// The ordering entry of the survivor at `position` (see `Outcome::survivors`).
+pub(super) fn entry(score: f64, position: u32) -> u128 {
+    (u128::from(key(score)) << 32) | u128::from(position)
 }
 
-pub(super) fn model(entry: u128) -> u32 {
+pub(super) fn position(entry: u128) -> u32 {
     (entry & u128::from(u32::MAX)) as u32
 }
 
@@ -44,7 +46,7 @@ fn score_of(entry: u128) -> f64 {
 pub(super) struct Selected {
     /// Survivors in cascade order.
     pub cascade: Vec<u128>,
-    /// Survivors a `top_k` cut, with that node.
+    /// Survivor positions a `top_k` cut, with that node.
     pub dropped: Vec<(u32, NodeId)>,
 }
 
@@ -75,7 +77,7 @@ fn apply(
                     list.select_nth_unstable(*n);
                 }
                 let cut = list.split_off(*n);
-                dropped.extend(cut.into_iter().map(|e| (model(e), *id)));
+                dropped.extend(cut.into_iter().map(|e| (position(e), *id)));
             }
             // A kept prefix of a sorted list is still sorted.
             apply(inner, list, sorted, dropped, rng)
@@ -135,8 +137,8 @@ mod tests {
             assert_eq!(g, w);
         }
         assert!(got.last().is_some_and(|s| s.is_nan()));
-        // -0 and +0 tie, so the lower model index (3, holding -0) comes first.
-        let zeros: Vec<u32> = entries.iter().map(|&e| model(e)).filter(|&m| m == 3 || m == 4).collect();
+        // -0 and +0 tie, so the lower position (3, holding -0) comes first.
+        let zeros: Vec<u32> = entries.iter().map(|&e| position(e)).filter(|&m| m == 3 || m == 4).collect();
         assert_eq!(zeros, vec![3, 4]);
     }
 
