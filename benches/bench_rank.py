@@ -150,6 +150,20 @@ def test_rank_native(benchmark, case: Case):
     assert (winner, list(cascade)) == case.expected
 
 
+@pytest.mark.skipif(NATIVE is None, reason=str(NATIVE_MISSING))
+def test_rank_native_no_cascade_list(benchmark, case: Case):
+    """Breakdown, not a target: the same rank without turning the cascade into a Python list, to
+    show how much of the native time is building that list."""
+    benchmark.group = f"rank {case.size}"
+    policy, catalog = case.native_policy, case.native_catalog
+
+    def run() -> str:
+        return policy.rank(catalog, requirements=REQUIREMENTS).winner
+
+    assert benchmark(run) == case.expected[0]
+    record(benchmark, f"rank {case.size}", "native, winner only (breakdown)")
+
+
 def test_rank_numpy(benchmark, case: Case):
     benchmark.group = f"rank {case.size}"
     cat = case.numpy_catalog

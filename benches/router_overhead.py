@@ -113,8 +113,10 @@ def start(name: str, cmd: list[str], workdir: Path, env: dict[str, str]) -> Proc
     return Proc(name, popen, log)
 
 
-def wait_ready(proc: Proc, url: str, body: dict, headers: dict[str, str], timeout: float) -> None:
-    """Polls with the benchmark's own request until it answers 200 with the fake's completion."""
+def wait_ready(proc: Proc, url: str, body: dict, headers: dict[str, str], timeout: float,
+               selected: str | None = None) -> None:
+    """Polls with the benchmark's own request until it answers 200 with the fake's completion
+    (and, for the router, having selected the model the policy must pick)."""
     deadline = time.monotonic() + timeout
     last = "no answer"
     with httpx.Client(timeout=10.0) as client:
@@ -131,6 +133,9 @@ def wait_ready(proc: Proc, url: str, body: dict, headers: dict[str, str], timeou
                 content = r.json().get("choices", [{}])[0].get("message", {}).get("content")
                 if content != EXPECTED_CONTENT:
                     raise RuntimeError(f"{proc.name} answered 200 without the fake's completion: {r.text[:500]}")
+                if selected is not None and r.headers.get("x-unhardcoded-selected") != selected:
+                    raise RuntimeError(f"{proc.name} routed to {r.headers.get('x-unhardcoded-selected')!r}, "
+                                       f"expected {selected!r}: {r.text[:500]}")
                 return
             last = f"HTTP {r.status_code}: {r.text[:300]}"
             time.sleep(0.5)
@@ -199,6 +204,19 @@ litellm_settings:
     return cfg
 
 
+def quiet_uvicorn_log_config(workdir: Path) -> Path:
+    """uvicorn logging without the per-request access log, as the router and pass-through run."""
+    path = workdir / "uvicorn-log.json"
+    path.write_text(json.dumps({
+        "version": 1, "disable_existing_loggers": False,
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}},
+        "loggers": {"uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+                    "uvicorn.error": {"level": "WARNING"},
+                    "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False}},
+    }))
+    return path
+
+
 def ensure_litellm(venv: Path) -> Path:
     exe = venv / "bin" / "litellm"
     if exe.exists():
@@ -227,6 +245,7 @@ class System:
     body: dict
     auth: str | None = None
     proc: Proc | None = None
+    selected: str | None = None      # the model the router must pick (checked before measuring)
 
 
 def start_systems(wanted: list[str], workdir: Path, upstream: str, server_cpu: str | None,
@@ -239,7 +258,7 @@ def start_systems(wanted: list[str], workdir: Path, upstream: str, server_cpu: s
     if "passthrough" in wanted:
         port = free_port()
         env = {**base, "UH_BENCH_UPSTREAM_KEY": UPSTREAM_KEY}
-        cmd = [sys.executable, "-m", "unhardcoded.server.passthrough", "--host", "127.0.0.1", "--port", str(port),
+        cmd = [sys.executable, str(HERE / "serve_passthrough.py"), "--host", "127.0.0.1", "--port", str(port),
                "--upstream", f"{upstream}/v1", "--api-key-env", "UH_BENCH_UPSTREAM_KEY"]
         systems.append(System("passthrough", f"http://127.0.0.1:{port}/v1/chat/completions",
                               {"model": UPSTREAM_MODEL, **plain},
@@ -252,21 +271,22 @@ def start_systems(wanted: list[str], workdir: Path, upstream: str, server_cpu: s
                "--port", str(port)]
         body = {**CHAT_REQUEST, "policy_ir": json.loads(QUICKSTART_POLICY_TEXT)}
         systems.append(System("router", f"http://127.0.0.1:{port}/v1/chat/completions", body, auth=ROUTER_KEY,
-                              proc=start("router", pinned(cmd, server_cpu), workdir, env)))
+                              proc=start("router", pinned(cmd, server_cpu), workdir, env), selected="bench-small"))
     if "litellm" in wanted:
         exe = ensure_litellm(litellm_venv)
         port = free_port()
         env = {**base, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR",
                "LITELLM_TELEMETRY": "False", "DISABLE_ADMIN_UI": "True"}
         cmd = [str(exe), "--config", str(litellm_config(workdir, upstream)), "--host", "127.0.0.1",
-               "--port", str(port), "--num_workers", "1", "--telemetry", "False"]
+               "--port", str(port), "--num_workers", "1", "--telemetry", "False",
+               "--log_config", str(quiet_uvicorn_log_config(workdir))]
         systems.append(System("litellm", f"http://127.0.0.1:{port}/v1/chat/completions",
                               {"model": LITELLM_MODEL, **plain},
                               proc=start("litellm", pinned(cmd, server_cpu), workdir, env)))
     for system in systems:
         if system.proc is not None:
             headers = {"authorization": f"Bearer {system.auth}"} if system.auth else {}
-            wait_ready(system.proc, system.url, system.body, headers, ready_timeout)
+            wait_ready(system.proc, system.url, system.body, headers, ready_timeout, system.selected)
             print(f"  {system.name} ready", file=sys.stderr)
     return systems
 
@@ -328,6 +348,61 @@ def measure(systems: list[System], rounds: int, duration: float, warmup: float, 
                 print(f"  round {r + 1} {system.name} c={conc}: p50 {run.p50_ms:.3f} ms p99 {run.p99_ms:.3f} ms "
                       f"{run.rps:.0f} req/s errors {run.errors}", file=sys.stderr)
     return results
+
+
+# --- profile ------------------------------------------------------------------------------------
+
+def _frame_label(frame: str) -> str:
+    """'handle (/…/site-packages/starlette/routing.py:74)' -> 'handle (starlette/routing.py)'."""
+    name, _, where = frame.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    for marker in ("site-packages/", "/python/", "/lib/python3.11/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    return f"{name} ({path})" if path else name
+
+
+def summarize_profile(raw: Path, top: int = 25) -> str:
+    """Inclusive and self share of samples per function from py-spy's folded (raw) output."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = [_frame_label(f) for f in stack.split(";")]
+        # Frames[0] is the thread label in py-spy's output.
+        for label in set(frames[1:]):
+            inclusive[label] = inclusive.get(label, 0) + count
+        if len(frames) > 1:
+            own[frames[-1]] = own.get(frames[-1], 0) + count
+    if not total:
+        return "no samples"
+    out = [f"{total} samples", "", "| inclusive | function |", "|---:|---|"]
+    out += [f"| {n / total:.1%} | {label} |" for label, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]]
+    out += ["", "| self | function |", "|---:|---|"]
+    out += [f"| {n / total:.1%} | {label} |" for label, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]]
+    return "\n".join(out)
+
+
+def profile(system: System, seconds: float, cpu: str | None, workdir: Path, py_spy: str) -> str:
+    """py-spy samples the proxy while wrk drives it at concurrency 32."""
+    if system.proc is None:
+        raise RuntimeError(f"{system.name} is not a process this script started")
+    raw = workdir / f"profile-{system.name}.txt"
+    spy = subprocess.Popen([py_spy, "record", "--pid", str(system.proc.popen.pid), "--rate", "500", "--format", "raw",
+                            "--output", str(raw), "--duration", str(int(seconds))],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    wrk(system, 32, seconds, cpu, workdir)
+    _, err = spy.communicate(timeout=seconds + 30)
+    if spy.returncode != 0 or not raw.exists():
+        return f"py-spy failed ({spy.returncode}): {err.decode(errors='replace')[-500:]}"
+    return summarize_profile(raw)
 
 
 # --- report --------------------------------------------------------------------------------------
@@ -394,6 +469,9 @@ def main() -> int:
     parser.add_argument("--ready-timeout", type=float, default=120.0)
     parser.add_argument("--json", type=Path, help="also write the raw runs here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, configs)")
+    parser.add_argument("--profile", metavar="SYSTEM", help="after measuring, profile this proxy with py-spy at c=32")
+    parser.add_argument("--profile-seconds", type=float, default=10.0)
+    parser.add_argument("--py-spy", default=shutil.which("py-spy") or "py-spy", help="py-spy executable")
     args = parser.parse_args()
 
     wanted = [c.strip() for c in args.only.split(",") if c.strip()]
@@ -421,6 +499,13 @@ def main() -> int:
         load_before = os.getloadavg()
         results = measure(systems, args.rounds, args.duration, args.warmup, load_cpu, workdir)
         load_after = os.getloadavg()
+        profiles = {}
+        for name in [p for p in (args.profile or "").split(",") if p]:
+            system = next((s for s in systems if s.name == name and s.proc is not None), None)
+            if system is None:
+                raise RuntimeError(f"--profile {name}: not a running proxy in this run")
+            print(f"  profiling {name}", file=sys.stderr)
+            profiles[name] = profile(system, args.profile_seconds, load_cpu, workdir, args.py_spy)
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -436,6 +521,8 @@ def main() -> int:
           f"{args.rounds} round(s) × {args.duration:g} s per system and concurrency; load average "
           f"{load_before[0]:.2f} before, {load_after[0]:.2f} after\n")
     print(report(results, args))
+    for name, text in profiles.items():
+        print(f"\n### py-spy profile of {name} at c=32 ({args.profile_seconds:g} s)\n\n{text}")
     if args.json:
         args.json.write_text(json.dumps({k: asdict(v) for k, v in results.items()}, indent=2))
     return 0

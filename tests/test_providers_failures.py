@@ -167,7 +167,8 @@ async def test_total_deadline(kind, mode, fake_upstream, http_client) -> None:  
 @pytest.mark.parametrize("kind", KINDS)
 async def test_stream_stalls_midway(kind, fake_upstream, http_client) -> None:  # noqa: F811
     fake_upstream.script(MODELS[kind], "stall_after:3", times=1)
-    a = adapter(fake_upstream, kind, http_client, stall_timeout=0.15)
+    # Generous enough that a loaded machine still delivers the first events in time.
+    a = adapter(fake_upstream, kind, http_client, stall_timeout=0.5)
     received: list[dict] = []
     with pytest.raises(ProviderError) as info:
         async for chunk in a.stream(MODELS[kind], REQUEST):

@@ -102,6 +102,10 @@ async def test_max_tokens_and_safety_finish_reasons(fake_upstream, http_client) 
     assert limited["choices"][0]["finish_reason"] == "length"
     assert limited["choices"][0]["message"]["content"] == "Echo: one"
     assert fake_upstream.requests[-1].json["generationConfig"] == {"maxOutputTokens": 2}
+    stopped = await a.complete(MODEL, chat("one two three", stop="two"))
+    assert fake_upstream.requests[-1].json["generationConfig"] == {"stopSequences": ["two"]}
+    assert stopped["choices"][0]["message"]["content"] == "Echo: one "
+    assert stopped["choices"][0]["finish_reason"] == "stop"
     fake_upstream.script(MODEL, "safety")
     blocked = await a.complete(MODEL, chat())
     assert blocked["choices"][0]["finish_reason"] == "content_filter"

@@ -653,8 +653,8 @@ fn columnar_filter_agrees_with_a_per_model_reading_of_the_spec() {
             let ids: Vec<&str> = result["cascade"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
             let key = |id: &str| {
                 let i = cat.index_of(id).unwrap();
-                let s = o.score[i];
-                (s.is_nan(), if s.is_nan() { 0.0 } else { -s }, id.to_string())
+                let s = o.score(i);
+                (s.is_none(), -s.unwrap_or(0.0), id.to_string())
             };
             for pair in ids.windows(2) {
                 assert!(key(pair[0]).partial_cmp(&key(pair[1])) == Some(std::cmp::Ordering::Less), "{pair:?}");

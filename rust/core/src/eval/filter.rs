@@ -17,6 +17,8 @@ struct Ctx<'a> {
     truth: Vec<Option<Bits>>,
     /// `meets_req` reason per model, computed on first use.
     reasons: Option<Vec<u8>>,
+    /// All false: what a node whose truth is somehow missing reads as.
+    empty: Bits,
 }
 
 /// Evaluates `filter` over every model and returns the `candidates` it keeps. For each model in `candidates` the filter rejects,
@@ -30,8 +32,8 @@ pub(super) fn run(
     reason: &mut [u8],
 ) -> Bits {
     let n = catalog.len();
-    let mut ctx = Ctx { catalog, req, n, truth: Vec::new(), reasons: None };
-    let mut pass = ctx.eval(filter);
+    let mut ctx = Ctx { catalog, req, n, truth: Vec::new(), reasons: None, empty: bits::none(n) };
+    let mut pass = ctx.truth(filter).clone();
     bits::and_in(&mut pass, candidates);
     let falsy = bits::and_not(candidates, &pass);
     ctx.blame(filter, falsy, blame, reason);
@@ -52,29 +54,39 @@ fn node_id(f: &Filter) -> NodeId {
 }
 
 impl Ctx<'_> {
-    fn eval(&mut self, f: &Filter) -> Bits {
+    /// The truth of `f` for every model, computed once per node and kept for the blame pass.
+    fn truth(&mut self, f: &Filter) -> &Bits {
+        let id = node_id(f) as usize;
+        if self.truth.get(id).is_none_or(Option::is_none) {
+            let bits = self.compute(f);
+            if self.truth.len() <= id {
+                self.truth.resize(id + 1, None);
+            }
+            if let Some(slot) = self.truth.get_mut(id) {
+                *slot = Some(bits);
+            }
+        }
+        self.truth.get(id).and_then(Option::as_ref).unwrap_or(&self.empty)
+    }
+
+    fn compute(&mut self, f: &Filter) -> Bits {
         let n = self.n;
-        let out = match f {
+        match f {
             Filter::And { items, .. } => {
                 let mut acc = bits::all(n);
                 for item in items {
-                    let t = self.eval(item);
-                    bits::and_in(&mut acc, &t);
+                    bits::and_in(&mut acc, self.truth(item));
                 }
                 acc
             }
             Filter::Or { items, .. } => {
                 let mut acc = bits::none(n);
                 for item in items {
-                    let t = self.eval(item);
-                    bits::or_in(&mut acc, &t);
+                    bits::or_in(&mut acc, self.truth(item));
                 }
                 acc
             }
-            Filter::Not { item, .. } => {
-                let t = self.eval(item);
-                bits::not(&t, n)
-            }
+            Filter::Not { item, .. } => bits::not(self.truth(item), n),
             Filter::HasCap { cap, .. } => self.has_cap(cap),
             Filter::Is { field, .. } => match self.catalog.bools(field) {
                 Some(col) => bits::pack(col, n, |b| b == BOOL_TRUE),
@@ -86,15 +98,7 @@ impl Ctx<'_> {
                 let reasons = self.reasons();
                 bits::pack(reasons, n, |r| r == 0)
             }
-        };
-        let id = node_id(f) as usize;
-        if self.truth.len() <= id {
-            self.truth.resize(id + 1, None);
         }
-        if let Some(slot) = self.truth.get_mut(id) {
-            *slot = Some(out.clone());
-        }
-        out
     }
 
     fn has_cap(&self, cap: &str) -> Bits {

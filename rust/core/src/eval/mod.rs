@@ -26,10 +26,6 @@ pub const BLAME_HOST_FLOOR: u32 = u32::MAX - 1;
 /// `rank` of a model outside the cascade.
 pub const RANK_NONE: u32 = u32::MAX;
 
-pub const STATUS_REJECTED: u8 = 0;
-pub const STATUS_PASSED: u8 = 1;
-pub const STATUS_WINNER: u8 = 2;
-
 /// What an evaluation decided. Per-model facts are read through methods taking the model's
 /// catalog index; storage is per model only where most models need an entry (blame), and per
 /// filter survivor otherwise (score, rank), which keeps a million-model evaluation to a few

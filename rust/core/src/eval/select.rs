@@ -66,7 +66,7 @@ fn apply(
     match sel {
         Select::Argmax { .. } => {
             if !sorted {
-                list.sort_unstable();
+                sort(&mut list);
             }
             list
         }
@@ -84,7 +84,7 @@ fn apply(
         }
         Select::Sample { temperature, .. } => {
             if !sorted {
-                list.sort_unstable();
+                sort(&mut list);
             }
             if let Some(rng) = rng {
                 let head = draw(&list, *temperature, rng);
@@ -95,6 +95,54 @@ fn apply(
             list
         }
     }
+}
+
+/// Below this, a comparison sort beats the radix passes' fixed cost.
+const RADIX_MIN: usize = 512;
+
+/// Sorts entries ascending. Entries arrive in position order and positions are unique, so a
+/// stable sort on the 64-bit key alone gives the full order; an LSD radix sort does that in a few
+/// linear passes instead of n log n comparisons, skipping any byte all keys share (scores of one
+/// policy often agree in sign and exponent bytes).
+fn sort(list: &mut Vec<u128>) {
+    if list.len() < RADIX_MIN || !list.windows(2).all(|w| matches!(w, [a, b] if a & 0xFFFF_FFFF < b & 0xFFFF_FFFF)) {
+        list.sort_unstable();
+        return;
+    }
+    let n = list.len();
+    let mut counts = [[0usize; 256]; 8];
+    for &e in list.iter() {
+        let key = (e >> 32) as u64;
+        for (d, hist) in counts.iter_mut().enumerate() {
+            if let Some(c) = hist.get_mut(((key >> (8 * d)) & 0xFF) as usize) {
+                *c += 1;
+            }
+        }
+    }
+    let mut src = std::mem::take(list);
+    let mut dst = vec![0u128; n];
+    for (d, hist) in counts.iter().enumerate() {
+        if hist.iter().any(|&c| c == n) {
+            continue;
+        }
+        let mut offsets = [0usize; 256];
+        let mut total = 0;
+        for (o, &c) in offsets.iter_mut().zip(hist.iter()) {
+            *o = total;
+            total += c;
+        }
+        let shift = 32 + 8 * d;
+        for &e in &src {
+            if let Some(o) = offsets.get_mut(((e >> shift) & 0xFF) as usize) {
+                if let Some(slot) = dst.get_mut(*o) {
+                    *slot = e;
+                }
+                *o += 1;
+            }
+        }
+        std::mem::swap(&mut src, &mut dst);
+    }
+    *list = src;
 }
 
 /// The position (in ranked order) of the sampled head: the first scored model whose cumulative
@@ -140,6 +188,27 @@ mod tests {
         // -0 and +0 tie, so the lower position (3, holding -0) comes first.
         let zeros: Vec<u32> = entries.iter().map(|&e| position(e)).filter(|&m| m == 3 || m == 4).collect();
         assert_eq!(zeros, vec![3, 4]);
+    }
+
+    #[test]
+    fn radix_sort_matches_a_comparison_sort() {
+        let mut state = SplitMix64::new(99);
+        for n in [0usize, 1, 600, 5000] {
+            for distinct in [1u64, 3, 1000, u64::MAX] {
+                let entries: Vec<u128> = (0..n)
+                    .map(|pos| {
+                        let r = state.next_u64() % distinct.max(1);
+                        let s = if r % 17 == 0 { f64::NAN } else { (r as f64) / 7.0 - 50.0 };
+                        entry(s, pos as u32)
+                    })
+                    .collect();
+                let mut fast = entries.clone();
+                sort(&mut fast);
+                let mut slow = entries;
+                slow.sort_unstable();
+                assert_eq!(fast, slow, "n={n} distinct={distinct}");
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Verdicts and the result object (spec §5.4), built from the columnar [`Outcome`] on demand.
 
-use super::{Outcome, BLAME_HOST_FLOOR, BLAME_NONE, RANK_NONE, REASONS, STATUS_PASSED, STATUS_REJECTED, STATUS_WINNER};
+use super::{Outcome, BLAME_HOST_FLOOR, BLAME_NONE, RANK_NONE, REASONS};
 use crate::catalog::Catalog;
 use crate::error::{Code, Error};
 use crate::json::{self, Limits, Value};
@@ -28,22 +28,6 @@ impl Status {
             "passed" => Some(Status::Passed),
             "winner" => Some(Status::Winner),
             _ => None,
-        }
-    }
-
-    fn from_code(code: u8) -> Status {
-        match code {
-            STATUS_WINNER => Status::Winner,
-            STATUS_PASSED => Status::Passed,
-            _ => Status::Rejected,
-        }
-    }
-
-    fn code(self) -> u8 {
-        match self {
-            Status::Rejected => STATUS_REJECTED,
-            Status::Passed => STATUS_PASSED,
-            Status::Winner => STATUS_WINNER,
         }
     }
 }
@@ -90,14 +74,23 @@ fn parse_term(text: &str) -> Value {
     json::parse(text.as_bytes(), Limits::POLICY, Code::InvalidPolicy).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
+/// What the outcome says about one model.
+struct Facts {
+    status: Status,
+    blame: u32,
+    reason: u8,
+    score: Option<f64>,
+    rank: Option<u32>,
+}
+
 impl Outcome {
     /// Number of verdicts (the catalog size).
     pub fn len(&self) -> usize {
-        self.status.len()
+        self.blame.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.status.is_empty()
+        self.blame.is_empty()
     }
 
     /// The winner's model index: the cascade head.
@@ -105,20 +98,63 @@ impl Outcome {
         self.cascade.first().map(|&m| m as usize)
     }
 
+    /// Model indices that passed the host floor and the filter, ascending (including any a
+    /// `top_k` later cut).
+    pub fn survivors(&self) -> &[u32] {
+        &self.survivors
+    }
+
+    fn position(&self, index: usize) -> Option<usize> {
+        let index = u32::try_from(index).ok()?;
+        self.survivors.binary_search(&index).ok()
+    }
+
+    /// `pos` is the model's position among the survivors, if it is one.
+    fn facts(&self, index: usize, pos: Option<usize>) -> Facts {
+        let score = pos.and_then(|p| self.scores.get(p)).copied().filter(|s| !s.is_nan());
+        let rank = pos.and_then(|p| self.ranks.get(p)).copied().filter(|&r| r != RANK_NONE);
+        let status = match rank {
+            Some(0) => Status::Winner,
+            Some(_) => Status::Passed,
+            None => Status::Rejected,
+        };
+        let blame = self.blame.get(index).copied().unwrap_or(BLAME_NONE);
+        let reason = self.reason.get(index).copied().unwrap_or(0);
+        Facts { status, blame, reason, score, rank }
+    }
+
     pub fn status(&self, index: usize) -> Option<Status> {
-        self.status.get(index).map(|&s| Status::from_code(s))
+        (index < self.len()).then(|| self.facts(index, self.position(index)).status)
+    }
+
+    /// The rank score of a filter survivor (None for no score or a rejected model).
+    pub fn score(&self, index: usize) -> Option<f64> {
+        self.facts(index, self.position(index)).score
+    }
+
+    /// The 0-based cascade position.
+    pub fn rank(&self, index: usize) -> Option<u32> {
+        self.facts(index, self.position(index)).rank
+    }
+
+    /// The node id that rejected the model, [`super::BLAME_HOST_FLOOR`], or None.
+    pub fn blame(&self, index: usize) -> Option<u32> {
+        self.blame.get(index).copied().filter(|&b| b != BLAME_NONE)
+    }
+
+    /// For a model a `meets_req` node rejected: the first unmet requirement.
+    pub fn reason(&self, index: usize) -> Option<&'static str> {
+        let r = self.reason.get(index).copied().unwrap_or(0) as usize;
+        REASONS.get(r).copied().filter(|r| !r.is_empty())
     }
 
     pub fn counts(&self) -> Counts {
-        let mut c = Counts::default();
-        for &s in &self.status {
-            match s {
-                STATUS_WINNER => c.winner += 1,
-                STATUS_PASSED => c.passed += 1,
-                _ => c.rejected += 1,
-            }
+        let in_cascade = self.cascade.len();
+        Counts {
+            winner: usize::from(in_cascade > 0),
+            passed: in_cascade.saturating_sub(1),
+            rejected: self.len().saturating_sub(in_cascade),
         }
-        c
     }
 
     /// The `no_candidates` error for an empty cascade (spec §5.4), or None when there is a winner.
@@ -133,7 +169,7 @@ impl Outcome {
         } else if floor == self.len() {
             "No model's provider is configured on this host.".to_string()
         } else {
-            format!("No model passed the filter: all {} were rejected.", self.len())
+            format!("No model passed the policy: all {} were rejected.", self.len())
         };
         Some(
             Error::new(Code::NoCandidates, "empty_cascade", "", message)
@@ -143,40 +179,8 @@ impl Outcome {
 
     /// One verdict: `{"model", "status", "dropped_by", "score", "rank"}`.
     pub fn verdict_value(&self, index: usize, policy: &Policy, catalog: &Catalog) -> Value {
-        self.verdict(index, &mut Terms::new(policy), catalog)
-    }
-
-    fn verdict(&self, index: usize, terms: &mut Terms<'_>, catalog: &Catalog) -> Value {
-        let status = self.status(index).unwrap_or(Status::Rejected);
-        let dropped_by = match (status, self.blame.get(index).copied().unwrap_or(BLAME_NONE)) {
-            (Status::Rejected, BLAME_HOST_FLOOR) => {
-                let provider = catalog.provider(index).unwrap_or_default();
-                Value::Object(vec![
-                    ("path".to_string(), Value::String(String::new())),
-                    ("term".to_string(), Value::String("host_floor".to_string())),
-                    ("reason".to_string(), Value::String(format!("provider {provider} is not configured"))),
-                ])
-            }
-            (Status::Rejected, node) if node != BLAME_NONE => {
-                let (path, term) = terms.path_and_term(node);
-                let mut members = vec![("path".to_string(), path), ("term".to_string(), term)];
-                let why = self.reason.get(index).copied().unwrap_or(0) as usize;
-                if let Some(r) = REASONS.get(why).filter(|r| !r.is_empty()) {
-                    members.push(("reason".to_string(), Value::String((*r).to_string())));
-                }
-                Value::Object(members)
-            }
-            _ => Value::Null,
-        };
-        let score = self.score.get(index).copied().filter(|s| !s.is_nan()).map_or(Value::Null, Value::Number);
-        let rank = self.rank.get(index).copied().filter(|&r| r != RANK_NONE).map_or(Value::Null, |r| Value::Number(f64::from(r)));
-        Value::Object(vec![
-            ("model".to_string(), Value::String(catalog.id(index).unwrap_or_default().to_string())),
-            ("status".to_string(), Value::String(status.as_str().to_string())),
-            ("dropped_by".to_string(), dropped_by),
-            ("score".to_string(), score),
-            ("rank".to_string(), rank),
-        ])
+        let facts = self.facts(index, self.position(index));
+        verdict(index, &facts, &mut Terms::new(policy), catalog)
     }
 
     /// Verdicts in catalog order, optionally only those of one status, paged by `offset` and
@@ -190,17 +194,33 @@ impl Outcome {
         status: Option<Status>,
     ) -> Value {
         let mut terms = Terms::new(policy);
-        let wanted = status.map(Status::code);
-        let verdicts = self
-            .status
-            .iter()
-            .enumerate()
-            .filter(|(_, &s)| wanted.is_none_or(|w| w == s))
-            .skip(offset)
-            .take(limit.unwrap_or(usize::MAX))
-            .map(|(i, _)| self.verdict(i, &mut terms, catalog))
-            .collect();
-        Value::Array(verdicts)
+        let mut out = Vec::new();
+        let (mut skip, mut take) = (offset, limit.unwrap_or(usize::MAX));
+        // Survivors ascend, so one cursor walks them alongside the models.
+        let mut next = 0usize;
+        for index in 0..self.len() {
+            if take == 0 {
+                break;
+            }
+            let pos = match self.survivors.get(next) {
+                Some(&s) if s as usize == index => {
+                    next += 1;
+                    Some(next - 1)
+                }
+                _ => None,
+            };
+            let facts = self.facts(index, pos);
+            if status.is_some_and(|s| s != facts.status) {
+                continue;
+            }
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            take -= 1;
+            out.push(verdict(index, &facts, &mut terms, catalog));
+        }
+        Value::Array(out)
     }
 
     /// The result object `{"winner", "cascade", "seed", "verdicts"}` (spec §5.4), with the
@@ -221,4 +241,33 @@ impl Outcome {
             ("verdicts".to_string(), self.verdicts_value(policy, catalog, offset, limit, status)),
         ])
     }
+}
+
+fn verdict(index: usize, facts: &Facts, terms: &mut Terms<'_>, catalog: &Catalog) -> Value {
+    let dropped_by = match (facts.status, facts.blame) {
+        (Status::Rejected, BLAME_HOST_FLOOR) => {
+            let provider = catalog.provider(index).unwrap_or_default();
+            Value::Object(vec![
+                ("path".to_string(), Value::String(String::new())),
+                ("term".to_string(), Value::String("host_floor".to_string())),
+                ("reason".to_string(), Value::String(format!("provider {provider} is not configured"))),
+            ])
+        }
+        (Status::Rejected, node) if node != BLAME_NONE => {
+            let (path, term) = terms.path_and_term(node);
+            let mut members = vec![("path".to_string(), path), ("term".to_string(), term)];
+            if let Some(r) = REASONS.get(facts.reason as usize).filter(|r| !r.is_empty()) {
+                members.push(("reason".to_string(), Value::String((*r).to_string())));
+            }
+            Value::Object(members)
+        }
+        _ => Value::Null,
+    };
+    Value::Object(vec![
+        ("model".to_string(), Value::String(catalog.id(index).unwrap_or_default().to_string())),
+        ("status".to_string(), Value::String(facts.status.as_str().to_string())),
+        ("dropped_by".to_string(), dropped_by),
+        ("score".to_string(), facts.score.map_or(Value::Null, Value::Number)),
+        ("rank".to_string(), facts.rank.map_or(Value::Null, |r| Value::Number(f64::from(r)))),
+    ])
 }
