@@ -8,6 +8,8 @@ A case is a dict in the vector format (README.md) plus, optionally:
 """
 from __future__ import annotations
 
+# ruff: noqa: E501  (case tables: one case per line group reads better than wrapped notes)
+
 # ---------------------------------------------------------------------------- helpers
 
 FB = ["always", {"action": "next_candidate"}]
@@ -575,6 +577,29 @@ def admission_cases():
         dict(note="The fallback slot is checked last.", kind=pn,
              term=pol(mut=["bogus"], fb=["always", {}]), error=E("unknown_op", "/5/0")),
     ]
+    yield "admission/readings.json", [
+        dict(note="Reading: §2.2 names cmp's comparator its `op`, so an unknown comparator is unknown_op, at the "
+                  "comparator, with did_you_mean (gte -> ge).", kind=pn, term=pol(["cmp", "price_out", "gte", 5]),
+             error=E("unknown_op", "/2/2", did_you_mean="ge")),
+        dict(note="Reading: a comparator that is not a string is type.", kind=pn, term=pol(["cmp", "price_out", 3, 5]),
+             error=E("type", "/2/2")),
+        dict(note="Reading: an ordering comparator on a string field is field_kind, at the comparator.", kind=pn,
+             term=pol(["cmp", "family", "ge", "gpt"]), error=E("field_kind", "/2/2")),
+        dict(note="Reading: an unknown clamp_param parameter is type (an argument out of range), with "
+                  "did_you_mean (max_token -> max_tokens).", kind=pn, term=pol(mut=["clamp_param", "max_token", 0, 5]),
+             error=E("type", "/5/1", did_you_mean="max_tokens")),
+        dict(note="Reading: a size limit applies to a value of the type expected where it stands; a long string "
+                  "where a number belongs is type.", kind=pn, term=pol(["cmp", "price_out", "le", "9" * 5000]),
+             error=E("type", "/2/3")),
+        dict(note="Reading: a long string where a term belongs is not_a_term (not string_limit).", kind=pn,
+             term=pol(["not", "x" * 5000]), error=E("not_a_term", "/2/1")),
+        dict(note="Reading: an over-long array where a term belongs is array_limit (its length is checked "
+                  "before its shape).", kind=pn, term=pol(["not", [1] * 1025]), error=E("array_limit", "/2/1")),
+        dict(note="Reading: an over-long op name is string_limit at the name.", kind=pn, term=pol(["o" * 5000]),
+             error=E("string_limit", "/2/0")),
+        dict(note="Reading: a field name over 4096 bytes is string_limit, before the unknown_field check.", kind=pn,
+             term=pol(["is", "f" * 4097]), error=E("string_limit", "/2/1")),
+    ]
 
 
 # ---------------------------------------------------------------------------- eval/
@@ -650,7 +675,7 @@ def eval_cases():
           term=pol(["cmp", "region", "ne", "eu"]), hand={"want_cascade": ["claude-haiku", "claude-opus", "gemini-flash", "gpt-mini"]}),
         E(note="cmp ne on a missing string is false: no model of the ext catalog has a region.",
           catalog_ref="ext", term=pol(["cmp", "region", "ne", "eu"]), error={"code": "no_candidates"}),
-        E(note="is on a missing flag is false: claude-haiku has no cap_json.", term=pol(["is", "cap_json"]),
+        E(note="Choice (missing values): is on a missing flag is false: claude-haiku has no cap_json.", term=pol(["is", "cap_json"]),
           hand={"want_verdicts_subset": {"claude-haiku": {"status": "rejected", "score": None, "rank": None,
                 "dropped_by": {"path": "/2", "term": ["is", "cap_json"]}}}}),
         E(note="has_cap on a model with no capability set is false (local-llama).",
@@ -703,7 +728,7 @@ def eval_cases():
           requirements=req(vision=True),
           hand={"want_verdicts_subset": {"local-llama": {"status": "rejected", "score": None, "rank": None,
                 "dropped_by": {"path": "/2", "term": ["meets_req"], "reason": "vision"}}}}),
-        E(note="meets_req reason json: claude-haiku has no cap_json (a missing flag is false).",
+        E(note="Choice (missing values): meets_req reason json: claude-haiku has no cap_json (a missing flag is false).",
           term=pol(["meets_req"]), requirements=req(json=True),
           hand={"want_verdicts_subset": {"claude-haiku": {"status": "rejected", "score": None, "rank": None,
                 "dropped_by": {"path": "/2", "term": ["meets_req"], "reason": "json"}}}}),
@@ -724,15 +749,15 @@ def eval_cases():
           hand={"want_cascade": ["claude-opus", "gpt-mini", "gpt-pro"],
                 "want_verdicts_subset": {"claude-haiku": {"status": "rejected", "score": None, "rank": None,
                     "dropped_by": {"path": "/2", "term": ["meets_req"], "reason": "max_tokens"}}}}),
-        E(note="A missing max_output fails max_tokens when it is set: local-llama (context 8192 >= 100) is "
+        E(note="Choice (missing values): a missing max_output fails max_tokens when it is set: local-llama (context 8192 >= 100) is "
                "rejected for max_tokens 100.", term=pol(["meets_req"]), requirements=req(max_tokens=100),
           hand={"want_cascade": BASIC_IDS[:5],
                 "want_verdicts_subset": {"local-llama": {"status": "rejected", "score": None, "rank": None,
                     "dropped_by": {"path": "/2", "term": ["meets_req"], "reason": "max_tokens"}}}}),
-        E(note="A missing max_output fails only when max_tokens is set: with max_tokens null local-llama passes.",
+        E(note="Choice (missing values): a missing max_output fails only when max_tokens is set: with max_tokens null local-llama passes.",
           term=pol(["meets_req"]), requirements=req(prompt_tokens=100),
           hand={"want_cascade": BASIC_IDS}),
-        E(note="A missing context fails the context check, even with 0 prompt tokens and no max_tokens.",
+        E(note="Choice (missing values): a missing context fails the context check, even with 0 prompt tokens and no max_tokens.",
           catalog={"format": "unhardcoded-catalog/v1", "models": [
               {"id": "no-context", "provider": "p"}, {"id": "with-context", "provider": "p", "context": 1}]},
           term=pol(["meets_req"]),
@@ -835,9 +860,9 @@ def eval_cases():
     ]
     cheap_ok = pol(["not", ["is", "disabled"]], CHEAP)
     yield "eval/select.json", [
-        E(note="argmax: the cascade is the whole ranked list; the fallback walks every survivor.",
+        E(note="Choice (cascade vs fallback): under argmax the cascade is the whole ranked list, cheapest-first for this rank; failover walks every survivor.",
           term=cheap_ok, hand={"want_cascade": ["gemini-flash", "gpt-mini", "claude-haiku", "gpt-pro", "claude-opus"]}),
-        E(note="top_k 2: the first two of the ranked list; the rest are rejected and blamed on the top_k node "
+        E(note="Choice (cascade vs fallback): top_k 2 bounds the cascade to the first two of the ranked list; the rest are rejected and blamed on the top_k node "
                "(path /4) with their scores kept.", term=pol(["not", ["is", "disabled"]], CHEAP, ["top_k", 2, ["argmax"]]),
           hand={"want_cascade": ["gemini-flash", "gpt-mini"],
                 "want_verdicts_subset": {"claude-opus": {"status": "rejected", "score": -1, "rank": None,
@@ -859,10 +884,9 @@ def eval_cases():
           hand={"want_cascade": ["n-1", "n-3", "n-2"]}),
         E(note="Choice: argmax returns seed null even when the caller passes a seed (seed is null unless the "
                "select term contains sample).", term=cheap_ok, seed=7, hand={"want_seed": None}),
-        E(note="top_k 1 leaves a one-model cascade: no failover beyond the winner.",
+        E(note="Choice (cascade vs fallback): top_k 1 leaves a one-model cascade: no failover beyond the winner.",
           term=pol(["meets_req"], CHEAP, ["top_k", 1, ["argmax"]]), hand={"want_cascade": ["gemini-flash"]}),
     ]
-    zero_all = pol(["meets_req"], ["zero"])
     yield "eval/sample.json", [
         E(note="SplitMix64 check: seed 0 gives first output 0xE220A8397B1DCDAF, u = 0.88331080821364... With "
                "six equal scores (zero) every weight is exp(0) = 1, total 6, u x 6 = 5.2999: the first cumulative "
@@ -927,13 +951,13 @@ def requirements_cases():
     yield "requirements/derive.json", [
         dict(note="No messages: nothing required, 0 prompt tokens, max_tokens null.", kind=rq, request={},
              hand={"want_requirements": NO_REQ}),
-        dict(note="B counts string values: role 'user' (4) + 'hello' (5) = 9 bytes -> ceil(9/4) = 3.", kind=rq,
+        dict(note="Choice (prompt estimate): B counts string values: role 'user' (4) + 'hello' (5) = 9 bytes -> ceil(9/4) = 3.", kind=rq,
              request={"messages": [user("hello")]}, hand={"want_requirements": req(prompt_tokens=3)}),
-        dict(note="Member names are not counted; 'user' + 'abcd' = 8 bytes -> exactly 2.", kind=rq,
+        dict(note="Choice (prompt estimate): member names are not counted; 'user' + 'abcd' = 8 bytes -> exactly 2.", kind=rq,
              request={"messages": [user("abcd")]}, hand={"want_requirements": req(prompt_tokens=2)}),
-        dict(note="UTF-8 bytes, not characters: 'user' + U+00E9 x 4 (8 bytes) = 12 -> 3.", kind=rq,
+        dict(note="Choice (prompt estimate): UTF-8 bytes, not characters: 'user' + U+00E9 x 4 (8 bytes) = 12 -> 3.", kind=rq,
              request={"messages": [user("\u00e9" * 4)]}, hand={"want_requirements": req(prompt_tokens=3)}),
-        dict(note="Strings outside messages and tools (model, user metadata) are not counted.", kind=rq,
+        dict(note="Choice (prompt estimate): strings outside messages and tools (model, user metadata) are not counted.", kind=rq,
              request={"model": "policy:support-very-long-label", "user": "someone", "messages": [user("abcd")]},
              hand={"want_requirements": req(prompt_tokens=2)}),
         dict(note="A non-empty tools array requires tools; its strings count toward B "
@@ -945,12 +969,12 @@ def requirements_cases():
         dict(note="Legacy functions (non-empty) require tools.", kind=rq,
              request={"messages": [user("abcd")], "functions": [{}]},
              hand={"want_requirements": req(tools=True, prompt_tokens=2)}),
-        dict(note="An image_url part requires vision and adds 1000 tokens; its url is not counted "
+        dict(note="Choice (prompt estimate): an image_url part requires vision and adds 1000 tokens; its url is not counted "
                   "(user 4 + text 4 + 'look' 4 + image_url 9 = 21 -> 6, + 1000).", kind=rq,
              request={"messages": [user([{"type": "text", "text": "look"},
                                          {"type": "image_url", "image_url": {"url": "https://example.com/" + "x" * 400}}])]},
              hand={"want_requirements": req(vision=True, prompt_tokens=1006)}),
-        dict(note="Two image parts (image_url and input_image) add 2000.", kind=rq,
+        dict(note="Choice (prompt estimate): two image parts (image_url and input_image) add 2000.", kind=rq,
              request={"messages": [user([{"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]),
                                    user([{"type": "input_image", "image_url": {"url": "https://e.com/i.png"}}])]},
              hand={"want_requirements": req(vision=True, prompt_tokens=2000 + 7)}),
@@ -967,6 +991,20 @@ def requirements_cases():
              hand={"want_requirements": req(max_tokens=50)}),
         dict(note="max_tokens alone.", kind=rq, request={"messages": [], "max_tokens": 100},
              hand={"want_requirements": req(max_tokens=100)}),
+        dict(note="max_completion_tokens null falls back to max_tokens.", kind=rq,
+             request={"messages": [], "max_completion_tokens": None, "max_tokens": 7},
+             hand={"want_requirements": req(max_tokens=7)}),
+        dict(note="Reading: requirements hold an integer, so a fractional limit rounds up (100.5 asks for 101).",
+             kind=rq, request={"messages": [], "max_tokens": 100.5}, hand={"want_requirements": req(max_tokens=101)}),
+        dict(note="Reading: a negative limit asks for nothing (null).", kind=rq,
+             request={"messages": [], "max_tokens": -5}, hand={"want_requirements": req()}),
+        dict(note="Reading: an image_url part whose image_url is the url string itself: that string is the url and "
+                  "is not counted (user 4 + image_url 9 = 13 -> 4, + 1000).", kind=rq,
+             request={"messages": [user([{"type": "image_url", "image_url": "https://example.com/cat.png"}])]},
+             hand={"want_requirements": req(vision=True, prompt_tokens=1004)}),
+        dict(note="Image parts count only as message content parts: an image_url object elsewhere is plain strings.",
+             kind=rq, request={"messages": [{"role": "user", "content": "hi", "extra": {"type": "image_url"}}]},
+             hand={"want_requirements": req(prompt_tokens=4)}),
         dict(note="Assistant tool calls and tool results count as strings under messages.", kind=rq,
              request={"messages": [{"role": "assistant", "content": None, "tool_calls": [
                  {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
@@ -1011,6 +1049,9 @@ def mutate_cases():
         dict(note="max_completion_tokens and top_logprobs are integer parameters too.", kind=mu,
              term=pol(mut=["clamp_param", "max_completion_tokens", 0, 99.9]),
              request=dict(base, max_completion_tokens=4096), hand={"want_request": dict(base, max_completion_tokens=99)}),
+        dict(note="Rounding inward can empty the range (n with min 0.2, max 0.8 gives bounds 1 and 0): the formula "
+                  "min(max(x, 1), 0) gives the upper bound, 0.", kind=mu,
+             term=pol(mut=["clamp_param", "n", 0.2, 0.8]), request=dict(base, n=3), hand={"want_request": dict(base, n=0)}),
         dict(note="frequency_penalty clamps like any number.", kind=mu,
              term=pol(mut=["clamp_param", "frequency_penalty", -0.5, 0.5]), request=dict(base, frequency_penalty=-2),
              hand={"want_request": dict(base, frequency_penalty=-0.5)}),
@@ -1082,6 +1123,37 @@ def catalog_cases():
                       "models": [{"id": "a", "provider": "p", "meta": {"source": "x", "n": [1, 2]}}]},
              hand={"want_canonical": '{"capabilities_extra":[],"fields":[],"format":"unhardcoded-catalog/v1",'
                                      '"models":[{"id":"a","meta":{"n":[1,2],"source":"x"},"provider":"p"}]}'}),
+        dict(note="Reading: a repeated model id is duplicate_model at the later id.", kind=cl,
+             catalog={"format": F, "models": [{"id": "a", "provider": "p"}, {"id": "a", "provider": "q"}]},
+             error={"code": "invalid_catalog", "rule": "duplicate_model", "path": "/models/1/id"}),
+        dict(note="Reading: a value of the wrong kind is type at the member (price_in holds a number).", kind=cl,
+             catalog={"format": F, "models": [{"id": "a", "provider": "p", "price_in": "1"}]},
+             error={"code": "invalid_catalog", "rule": "type", "path": "/models/0/price_in"}),
+        dict(note="Reading: a capability outside the vocabulary (core + capabilities_extra) is unknown_capability.",
+             kind=cl, catalog={"format": F, "models": [{"id": "a", "provider": "p", "capabilities": ["supports_x"]}]},
+             error={"code": "invalid_catalog", "rule": "unknown_capability", "path": "/models/0/capabilities/0"}),
+        dict(note="Reading: an empty id is type (a model must have an id).", kind=cl,
+             catalog={"format": F, "models": [{"id": "", "provider": "p"}]},
+             error={"code": "invalid_catalog", "rule": "type", "path": "/models/0/id"}),
+        dict(note="Reading: a catalog without models is missing_member at the root.", kind=cl,
+             catalog={"format": F}, error={"code": "invalid_catalog", "rule": "missing_member", "path": ""}),
+        dict(note="Reading: an extension kind other than number, bool or string is type.", kind=cl,
+             catalog={"format": F, "fields": [{"name": "x", "kind": "caps", "description": ""}], "models": []},
+             error={"code": "invalid_catalog", "rule": "type", "path": "/fields/0/kind"}),
+        dict(note="Reading: format, fields and capabilities_extra may be left out; the canonical document "
+                  "always has all four members (format filled in, empty arrays).", kind=cl,
+             catalog={"models": [{"id": "a", "provider": "p"}]},
+             hand={"want_canonical": '{"capabilities_extra":[],"fields":[],"format":"unhardcoded-catalog/v1",'
+                                     '"models":[{"id":"a","provider":"p"}]}'}),
+        dict(note="Reading: a field declared without description has description \"\" in the canonical document.",
+             kind=cl, catalog={"format": F, "fields": [{"name": "x", "kind": "number"}], "models": []},
+             hand={"want_canonical": '{"capabilities_extra":[],"fields":[{"description":"","kind":"number",'
+                                     '"name":"x"}],"format":"unhardcoded-catalog/v1","models":[]}'}),
+        dict(note="Reading: capabilities_extra is a set added to the core vocabulary: core names and repeats are "
+                  "dropped, the rest keep their order.", kind=cl,
+             catalog={"format": F, "capabilities_extra": ["supports_tools", "zeta", "alpha", "zeta"], "models": []},
+             hand={"want_canonical": '{"capabilities_extra":["zeta","alpha"],"fields":[],'
+                                     '"format":"unhardcoded-catalog/v1","models":[]}'}),
         dict(note="A catalog read by the strict reader: a duplicate member is invalid_catalog/duplicate_key.",
              kind=cl, term_text='{"format":"unhardcoded-catalog/v1","models":[],"models":[]}',
              error={"code": "invalid_catalog", "rule": "duplicate_key"}),
@@ -1123,12 +1195,12 @@ def flow_cases():
                                        template="Q:\n$1\n\nDraft:\n$2\n\nCritique:\n$3"),
                         "out": OUT("revise")}),
              hand={"want_order": ["u", "draft", "critique", "revise", "out"]}),
-        dict(note="Kahn's algorithm with the smallest ready id taken first: after u, a and z are ready; a is "
+        dict(note="Choice (execution order): Kahn's algorithm with the smallest ready id taken first: after u, a and z are ready; a is "
                   "taken, which makes b ready, and b (< z) goes before z.", kind=fn,
              term=flow({"u": IN, "z": _llm(["u"]), "a": _llm(["u"]), "b": _llm(["a"]),
                         "m": _llm(["b", "z"]), "out": OUT("m")}),
              hand={"want_order": ["u", "a", "b", "z", "m", "out"]}),
-        dict(note="Ids order by bytes: uppercase before lowercase, '-' and digits before letters.", kind=fn,
+        dict(note="Choice (execution order): ids order by bytes: uppercase before lowercase, '-' and digits before letters.", kind=fn,
              term=flow({"in": IN, "b": _llm(["in"]), "B": _llm(["in"]), "_x": _llm(["in"]), "a-1": _llm(["in"]),
                         "join": _llm(["b", "B", "_x", "a-1"]), "out": OUT("join")}),
              hand={"want_order": ["in", "B", "_x", "a-1", "b", "join", "out"]}),
@@ -1220,6 +1292,29 @@ def flow_cases():
                   "unknown.", kind=fn,
              term=flow({"u": IN, "a": _llm(["u"], policy=pol(["is", "eu_resident"])), "out": OUT("a")}),
              error=E("unknown_field", "/1/a/policy/2/1", "a", code="invalid_policy")),
+        dict(note="Reading: a wrong tag is not_a_flow at /0.", kind=fn, term=["flw", {}], error=E("not_a_flow", "/0")),
+        dict(note="Reading: a node table that is not an object is not_a_flow at /1.", kind=fn, term=["flow", []],
+             error=E("not_a_flow", "/1")),
+        dict(note="Reading: an llm node with no inputs is type at its inputs (1-32 are required).", kind=fn,
+             term=flow({"u": IN, "a": _llm([]), "out": OUT("a")}), error=E("type", "/1/a/inputs", "a")),
+        dict(note="Reading: an output node with two inputs is type at its inputs (exactly one).", kind=fn,
+             term=flow({"u": IN, "a": _llm(["u"]), "out": {"kind": "output", "inputs": ["a", "u"]}}),
+             error=E("type", "/1/out/inputs", "out")),
+        dict(note="Reading: a cycle is blamed on the first node in document order that lies on it (c, though "
+                  "a and b are on it too).", kind=fn,
+             term=flow({"u": IN, "c": _llm(["b"]), "a": _llm(["u", "c"]), "b": _llm(["a"]), "out": OUT("c")}),
+             error=E("cycle", "/1/c", "c")),
+        dict(note="Reading: a node downstream of a cycle but not on it is not blamed: d depends on the y/z cycle, "
+                  "z (first in document order on the cycle) is.", kind=fn,
+             term=flow({"u": IN, "d": _llm(["y"]), "z": _llm(["y"]), "y": _llm(["z"]), "out": OUT("d")}),
+             error=E("cycle", "/1/z", "z")),
+        dict(note="Reading: with two unreachable nodes the first in document order is reported.", kind=fn,
+             term=flow({"u": IN, "s2": _llm(["u"]), "a": _llm(["u"]), "s1": _llm(["u"]), "out": OUT("a")}),
+             error=E("unreachable", "/1/s2", "s2")),
+        dict(note="Reading: a flow whose output reads the input node directly (no llm node) is admitted.", kind=fn,
+             term=flow({"u": IN, "out": OUT("u")}), hand={"want_order": ["u", "out"]}),
+        dict(note="Reading: in a template '$' not followed by a digit is literal; $01 names input 1.", kind=fn,
+             term=flow({"u": IN, "a": _llm(["u"], template="$01 costs $x or $"), "out": OUT("a")})),
         dict(note="Errors come in document order: the first node's error is reported.", kind=fn,
              term=flow({"u": IN, "a": _llm(["u"], system=1), "b": {"kind": "nope"}, "out": OUT("a")}),
              error=E("type", "/1/a/system", "a")),
@@ -1232,6 +1327,8 @@ def flow_cases():
         dict(note="A template fills $n with input n; $$ is a literal $.", kind="flow_render",
              template="Q:\n$1\n\nDraft:\n$2 ($$5)", inputs=["why?", "because"],
              hand={"want_text": "Q:\nwhy?\n\nDraft:\nbecause ($5)"}),
+        dict(note="A '$' not followed by a digit stays literal; $12 would be input 12 (all digits are taken).",
+             kind="flow_render", template="$1 costs $x, $", inputs=["tea"], hand={"want_text": "tea costs $x, $"}),
     ]
 
 

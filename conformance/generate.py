@@ -64,6 +64,13 @@ def build_case(spec: dict) -> dict:
         for key, value in want.items():
             if got.get(key) != value:
                 raise SystemExit(f"{spec['note']!r}: error.{key} hand={value!r} reference={got.get(key)!r}")
+        # Members the case leaves open are pinned to the reference's reading (see README.md,
+        # "Readings"): a vector states code, rule and path, and the node for flows.
+        for key in ("code", "rule", "path") + (("node",) if spec["kind"] == "flow_normalize" else ()):
+            want.setdefault(key, got.get(key))
+        for key, value in want.items():
+            if got.get(key) != value:
+                raise SystemExit(f"{spec['note']!r}: error.{key} hand={value!r} reference={got.get(key)!r}")
         case["want_error"] = want
         if spec["kind"] == "policy_eval" and "verdicts" in outcome and "verdicts" not in drop:
             case["want_verdicts"] = outcome["verdicts"]
@@ -116,6 +123,23 @@ def vector_files() -> dict[Path, str]:
     return files
 
 
+INDEX_START, INDEX_END = "<!-- index:start -->", "<!-- index:end -->"
+
+
+def readme_file() -> dict[Path, str]:
+    """README.md with its index of Choice and Reading vectors regenerated from the vector notes."""
+    path = HERE / "README.md"
+    text = path.read_text(encoding="utf-8")
+    rows = ["| vector | pins |", "|---|---|"]
+    for cid, case in harness.load_cases():
+        note = case["note"]
+        if note.startswith(("Choice", "Reading")):
+            rows.append(f"| `{cid}` | {note.replace('|', '/')} |")
+    head, _, rest = text.partition(INDEX_START)
+    _, _, tail = rest.partition(INDEX_END)
+    return {path: f"{head}{INDEX_START}\n" + "\n".join(rows) + f"\n{INDEX_END}{tail}"}
+
+
 def _stale(files: dict[Path, str]) -> list[str]:
     return [str(p.relative_to(HERE)) for p, text in files.items()
             if not p.exists() or p.read_text(encoding="utf-8") != text]
@@ -136,12 +160,13 @@ def main() -> int:
         _write(catalogs)  # the cases read the shared catalogs from disk, as every runner does
     vectors = vector_files()
     if check:
-        stale += _stale(vectors)
+        stale += _stale(vectors) + _stale(readme_file())
         if stale:
             print("out of date:", ", ".join(stale))
             return 1
         return 0
     _write(vectors)
+    _write(readme_file())  # the index reads the vectors just written
     print(f"wrote {len(catalogs)} catalogs and {len(vectors)} vector files")
     return 0
 

@@ -207,7 +207,8 @@ def test_random_policies_evaluate_identically():
         req = random_requirements(rng)
         seed = rng.randrange(1 << 53) if rng.random() < 0.8 else None
         providers = rng.sample(PROVIDERS, rng.randint(0, 4)) if rng.random() < 0.25 else None
-        context = f"case {i} (UH_DIFF_SEED={SEED})\nterm={term_text}\ncatalog={cat_text}\nreq={req} seed={seed} providers={providers}"
+        context = (f"case {i} (UH_DIFF_SEED={SEED})\nterm={term_text}\ncatalog={cat_text}\n"
+                   f"req={req} seed={seed} providers={providers}")
 
         native_pol = core.Policy.admit(term_text, fields=core.Catalog.from_json(cat_text))
         ref_pol = ref.Policy.admit(term_text, fields=ref.load_catalog(cat_text))
@@ -301,7 +302,8 @@ def test_random_invalid_policies_fail_identically():
 
 
 def test_random_texts_fail_identically():
-    """Corrupting one character of a valid policy text: both readers agree on code and rule."""
+    """Corrupting one character of a valid policy text: both readers agree on code, rule and path
+    (the spec fixes no path for reader errors; the two agree on the innermost container)."""
     rng = random.Random(SEED + 2)
     for i in range(CASES):
         text = json.dumps(random_policy(rng, False), separators=(",", ":"))
@@ -312,12 +314,12 @@ def test_random_texts_fail_identically():
             ref.Policy.admit(text)
             want = None
         except ref.RefError as e:
-            want = (e.code, e.rule)
+            want = (e.code, e.rule, e.path)
         try:
             core.Policy.admit(text)
             got = None
         except core.UnhardcodedError as e:
-            got = (e.code, e.rule)
+            got = (e.code, e.rule, e.path)
         assert got == want, f"case {i} (UH_DIFF_SEED={SEED}): native {got} reference {want}\ntext={text!r}"
 
 
@@ -356,7 +358,8 @@ def test_random_requests_and_mutations_agree():
         param = rng.choice(["temperature", "max_tokens", "max_completion_tokens"])
         lo = rng.choice([0, 0.5, 1.5, 10])
         term = ["policy", ["ev_zero"], ["meets_req"], ["zero"], ["argmax"],
-                ["clamp_param", param, lo, lo + rng.choice([0, 0.4, 2.7, 1000])], ["always", {"action": "next_candidate"}]]
+                ["clamp_param", param, lo, lo + rng.choice([0, 0.4, 2.7, 1000])],
+                ["always", {"action": "next_candidate"}]]
         native = json.loads(core.Policy.admit(json.dumps(term)).mutate_request(text))
         mine = ref.Policy.admit(json.dumps(term)).mutate_request(request)
         assert _num_equal(native, mine), f"case {i} (UH_DIFF_SEED={SEED}): term={term}\nrequest={text}"

@@ -406,3 +406,26 @@ def _resolve_refs(doc, node):
     elif isinstance(node, list):
         for value in node:
             _resolve_refs(doc, value)
+
+
+# --- the PostgreSQL store behind the server ------------------------------------------------------------
+
+def test_server_on_postgres_store(fake_upstream, tmp_path):  # noqa: F811
+    import os
+
+    url = os.environ.get("UNHARDCODED_TEST_PG_URL")
+    if not url:
+        pytest.skip("UNHARDCODED_TEST_PG_URL is not set")
+    env = {"OPENAI_API_KEY": fake_upstream.keys["openai"]}
+    catalog = write_catalog(tmp_path / "c.json", MODELS, FIELDS)
+    label = f"policy:pg-{time.time_ns()}"
+    with running_router(tmp_path, env=env, providers={"openai": {"base_url": fake_upstream.url_for("openai")}},
+                        catalog=catalog, store_url=url) as server:
+        assert server.host.store.inline is False
+        trace = chat(server, model=label).model_extra["trace"]
+        assert server.http().get(f"/x/traces/{trace['trace']}").json() == trace
+        listed = server.http().get("/x/traces", params={"label": label}).json()["data"]
+        assert [t["trace"] for t in listed] == [trace["trace"]]
+        out = post(server, "/x/replay", {"trace_id": trace["trace"]}).json()
+        assert out["reproduced"] is True
+        assert_envelope(server.http(KEYS["ws-b"]).get(f"/x/traces/{trace['trace']}"), 404, "not_found", "trace_id")

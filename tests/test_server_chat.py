@@ -357,3 +357,31 @@ def test_overall_deadline_stops_the_cascade(fake_upstream, tmp_path):  # noqa: F
     assert all(h["cause"] == "timeout" for h in trace["fallback"])
     assert "overall time limit" in info.value.body["message"]
     assert trace["latency_ms"] < 2500
+
+
+def test_unreachable_provider_fails_over(fake_upstream, tmp_path):  # noqa: F811
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]  # closed again when the block ends: nothing listens there
+    catalog = write_catalog(tmp_path / "catalog.json", MODELS)
+    providers = providers_for(fake_upstream)
+    providers["openai"] = {"base_url": f"http://127.0.0.1:{dead}/v1"}
+    with running_router(tmp_path, env=env_for(fake_upstream), providers=providers, catalog=catalog,
+                        timeouts={"connect": 1.0, "stall": 1.0, "attempt": 5.0, "overall": 10.0}) as server:
+        trace = create(server).parse().model_extra["trace"]
+    assert trace["selected"] == "m-mid"
+    assert [(h["from"], h["cause"]) for h in trace["fallback"]] == [("m-notools", "connect"), ("m-cheap", "connect")]
+
+
+def test_store_failure_still_answers_with_the_trace(router, fake_upstream, monkeypatch, caplog):  # noqa: F811
+    def full(*args, **kwargs):
+        raise OSError("database or disk is full")
+
+    monkeypatch.setattr(router.host.store, "save_trace", full)
+    with caplog.at_level("ERROR", logger="unhardcoded.server"):
+        completion = create(router).parse()
+    trace = completion.model_extra["trace"]
+    assert trace["status"] == "ok" and completion.choices[0].message.content
+    assert any("could not persist trace" in r.getMessage() for r in caplog.records)

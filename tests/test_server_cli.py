@@ -38,7 +38,8 @@ def test_first_start_creates_a_development_key_once(tmp_path):
     assert first.dev_key and first.dev_key in lines
     assert "sk-banner-test-0001" not in lines
     assert "providers ready: openai" in lines
-    assert "anthropic (set ANTHROPIC_API_KEY)" in lines and "gemini (set GEMINI_API_KEY)" in lines
+    assert "https://api.anthropic.com" in lines and "NO KEY: set ANTHROPIC_API_KEY" in lines
+    assert "NO KEY: set GEMINI_API_KEY" in lines and "key set (OPENAI_API_KEY)" in lines
     assert f"{len(first.catalog)} models" in lines and "(bundled)" in lines
     assert first.config.store_url == f"sqlite://{tmp_path}/unhardcoded.db"
     asyncio.run(_close(first))

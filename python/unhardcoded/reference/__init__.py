@@ -15,7 +15,7 @@ from .fingerprint import AVAILABLE as FINGERPRINTS_AVAILABLE
 from .fingerprint import fingerprint
 from .flow import admit_flow, render
 from .jcs import canonical, es_number
-from .jsonread import CATALOG_LIMITS, FLOW_LIMITS, POLICY_LIMITS, REQUEST_LIMITS, parse
+from .jsonread import FLOW_LIMITS, POLICY_LIMITS, REQUEST_LIMITS, parse
 from .mutate import apply as apply_mutate
 from .requirements import NO_REQUIREMENTS
 from .requirements import from_request as _from_request

@@ -1,8 +1,9 @@
 """Catalog loading (spec §7): models as plain dicts, in ascending id order (UTF-8 bytes).
 
 The spec names only `unknown_field` for catalogs; the other rules used here (`type`,
-`missing_member`, `shadowed_field`, `duplicate_model`, `unknown_capability`) are the reference's
-reading and are not pinned by vectors (see conformance/README.md).
+`missing_member`, `shadowed_field`, `duplicate_model`, `unknown_capability`), the optional
+`format`, the default description "" and the de-duplicated `capabilities_extra` are readings
+where the spec is silent; conformance/README.md lists them.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from .errors import RefError, pointer
 from .fingerprint import fingerprint
 from .jcs import canonical
 from .jsonread import CATALOG_LIMITS, parse
-from .vocab import CORE_FIELDS, Vocabulary, suggest
+from .vocab import CORE_CAPABILITIES, CORE_FIELDS, Vocabulary, suggest
 
 FORMAT = "unhardcoded-catalog/v1"
 _TOP_MEMBERS = ("format", "fields", "capabilities_extra", "models")
@@ -29,8 +30,10 @@ class Catalog:
             if name not in _TOP_MEMBERS:
                 _fail("unknown_field", pointer("", name), f"'{name}' is not a catalog member.",
                       suggest(name, _TOP_MEMBERS))
-        if doc.get("format") != FORMAT:
+        if doc.get("format", FORMAT) != FORMAT:
             _fail("type", "/format", f"The catalog format must be '{FORMAT}'.")
+        if "models" not in doc:
+            _fail("missing_member", "", "A catalog needs 'models'.")
         self.fields = self._fields(doc.get("fields", []))
         self.capabilities_extra = self._capabilities(doc.get("capabilities_extra", []))
         self.vocab = Vocabulary({f["name"]: f["kind"] for f in self.fields}, self.capabilities_extra)
@@ -67,18 +70,23 @@ class Catalog:
             seen.add(name)
             if f.get("kind") not in _EXTENSION_KINDS:
                 _fail("type", pointer(p, "kind"), "An extension field's kind is number, bool or string.")
-            if "description" in f and not isinstance(f["description"], str):
+            if not isinstance(f.get("description", ""), str):
                 _fail("type", pointer(p, "description"), "A field description is a string.")
-        return fields
+        # The canonical declaration always carries a description ("" when left out).
+        return [{"name": f["name"], "kind": f["kind"], "description": f.get("description", "")} for f in fields]
 
     @staticmethod
     def _capabilities(caps) -> list[str]:
         if not isinstance(caps, list):
             _fail("type", "/capabilities_extra", "capabilities_extra is an array of strings.")
+        kept: list[str] = []
         for i, c in enumerate(caps):
             if not isinstance(c, str):
                 _fail("type", pointer("/capabilities_extra", i), "A capability name is a string.")
-        return caps
+            # The vocabulary is a set: a core name or a repeat adds nothing and is not kept.
+            if c not in CORE_CAPABILITIES and c not in kept:
+                kept.append(c)
+        return kept
 
     def _models(self, models) -> list[dict]:
         if not isinstance(models, list):
@@ -103,6 +111,8 @@ class Catalog:
                 if value is None:
                     continue
                 self._check_value(kind, value, q)
+                if name in ("id", "provider") and value == "":
+                    _fail("type", q, f"A model's {name} is a non-empty string.")
                 clean[name] = value
             for required in ("id", "provider"):
                 if required not in clean:

@@ -51,8 +51,13 @@ def template_error(template: str, n_inputs: int) -> str | None:
 def admit_flow(term, vocab: Vocabulary | None = None) -> list[str]:
     """Raises RefError at the first error; returns the execution order (Kahn, smallest ready id first)."""
     vocab = vocab or Vocabulary()
-    if not (isinstance(term, list) and len(term) == 2 and term[0] == "flow" and isinstance(term[1], dict)):
-        _fail("not_a_flow", "", 'A flow is ["flow", {node_id: node, ...}].')
+    shape = 'A flow is ["flow", {node_id: node, ...}].'
+    if not (isinstance(term, list) and len(term) == 2):
+        _fail("not_a_flow", "", shape)
+    if term[0] != "flow":
+        _fail("not_a_flow", "/0", shape)
+    if not isinstance(term[1], dict):
+        _fail("not_a_flow", "/1", shape)
     nodes: dict = term[1]
     if len(nodes) > MAX_NODES:
         _fail("node_limit", "/1", f"The flow has {len(nodes)} nodes; the limit is {MAX_NODES}.")
@@ -70,7 +75,8 @@ def admit_flow(term, vocab: Vocabulary | None = None) -> list[str]:
         if not isinstance(kind, str):
             _fail("type", pointer(p, "kind"), "A node kind is a string.", nid)
         if kind not in MEMBERS:
-            _fail("unknown_kind", pointer(p, "kind"), f"'{kind}' is not a node kind.", nid, suggest(kind, list(MEMBERS)))
+            _fail("unknown_kind", pointer(p, "kind"), f"'{kind}' is not a node kind.", nid,
+                  suggest(kind, list(MEMBERS)))
         kinds[nid] = kind
         for member, value in node.items():
             q = pointer(p, member)

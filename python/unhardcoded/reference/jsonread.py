@@ -48,6 +48,7 @@ class _Reader:
         self.n = len(text)
         self.max_depth = max_depth
         self.code = code
+        self.stack: list[list] = []
 
     def fail(self, rule: str, path: str, message: str):
         raise RefError(self.code, rule, path, message)
@@ -59,12 +60,15 @@ class _Reader:
         return i
 
     def syntax(self, i: int, what: str):
-        self.fail("json_syntax", "", f"Not JSON: {what} at character {i}.")
+        # Blamed on the innermost container being read ("" at the top level).
+        self.fail("json_syntax", self.path_of(self.stack[:-1]), f"Not JSON: {what} at character {i}.")
 
     def run(self):
         s, n = self.s, self.n
-        # A frame is [container, path, pending key]; the key is None for arrays.
+        # A frame is [container, pending member name]; the name is None for arrays. Paths are built
+        # only for an error, so deep nesting costs linear memory.
         stack: list[list] = []
+        self.stack = stack
         i = self.ws(0)
         expecting = "value"
         while True:
@@ -73,27 +77,28 @@ class _Reader:
                 if i >= n or s[i] != '"':
                     self.syntax(i, "expected a member name")
                 frame = stack[-1]
-                key, i = self.string(i, frame[1])
+                key, i = self.string(i, stack, is_value=False)
                 if key in frame[0]:
-                    self.fail("duplicate_key", pointer(frame[1], key), f"The object names '{key}' twice.")
+                    frame[1] = key
+                    self.fail("duplicate_key", self.path_of(stack), f"The object names '{key}' twice.")
                 i = self.ws(i)
                 if i >= n or s[i] != ":":
                     self.syntax(i, "expected ':'")
-                frame[2] = key
+                frame[1] = key
                 i += 1
                 expecting = "value"
                 continue
 
             # expecting a value
             i = self.ws(i)
-            path = self.path_of_next(stack)
             c = s[i] if i < n else ""
             if c and c in "{[":
                 if len(stack) + 1 > self.max_depth:
-                    self.fail("depth_limit", path, f"Nesting is deeper than {self.max_depth} levels.")
+                    self.fail("depth_limit", self.path_of(stack),
+                              f"Nesting is deeper than {self.max_depth} levels.")
                 i = self.ws(i + 1)
                 if c == "{":
-                    stack.append([{}, path, None])
+                    stack.append([{}, None])
                     if i < n and s[i] == "}":
                         i += 1
                         value = stack.pop()[0]
@@ -101,16 +106,16 @@ class _Reader:
                         expecting = "key"
                         continue
                 else:
-                    stack.append([[], path, None])
+                    stack.append([[], None])
                     if i < n and s[i] == "]":
                         i += 1
                         value = stack.pop()[0]
                     else:
                         continue
             elif c == '"':
-                value, i = self.string(i, path)
+                value, i = self.string(i, stack, is_value=True)
             elif c != "" and c in "-0123456789":
-                value, i = self.number(i, path)
+                value, i = self.number(i, stack)
             elif s.startswith("true", i):
                 value, i = True, i + 4
             elif s.startswith("false", i):
@@ -132,7 +137,7 @@ class _Reader:
                     frame[0].append(value)
                     closer = "]"
                 else:
-                    frame[0][frame[2]] = value
+                    frame[0][frame[1]] = value
                     closer = "}"
                 i = self.ws(i)
                 if i < n and s[i] == ",":
@@ -146,13 +151,17 @@ class _Reader:
                 self.syntax(i, f"expected ',' or '{closer}'")
 
     @staticmethod
-    def path_of_next(stack: list[list]) -> str:
-        if not stack:
-            return ""
-        container, path, key = stack[-1]
-        return pointer(path, len(container) if key is None else key)
+    def path_of(stack: list[list]) -> str:
+        """The JSON Pointer of the value being read (the next element, or the pending member)."""
+        path = ""
+        for container, key in stack:
+            path = pointer(path, len(container) if key is None else key)
+        return path
 
-    def string(self, i: int, path: str) -> tuple[str, int]:
+    def string(self, i: int, stack: list[list], is_value: bool) -> tuple[str, int]:
+        """Reads the string starting at i. A bad string value is blamed at its own path, a bad
+        member name at the object holding it."""
+        where = stack if is_value else stack[:-1]
         s, n = self.s, self.n
         i += 1
         out: list[str] = []
@@ -177,7 +186,7 @@ class _Reader:
             unit = self.hex4(i + 2)
             i += 6
             if 0xDC00 <= unit <= 0xDFFF:
-                self.fail("lone_surrogate", path, "A \\u escape names a lone low surrogate.")
+                self.fail("lone_surrogate", self.path_of(where), "A \\u escape names a lone low surrogate.")
             if 0xD800 <= unit <= 0xDBFF:
                 if s.startswith("\\u", i):
                     low = self.hex4(i + 2)
@@ -185,7 +194,7 @@ class _Reader:
                         out.append(chr(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)))
                         i += 6
                         continue
-                self.fail("lone_surrogate", path, "A \\u escape names a lone high surrogate.")
+                self.fail("lone_surrogate", self.path_of(where), "A \\u escape names a lone high surrogate.")
             out.append(chr(unit))
 
     def hex4(self, i: int) -> int:
@@ -194,26 +203,27 @@ class _Reader:
             self.syntax(i, "invalid \\u escape")
         return int(h, 16)
 
-    def number(self, i: int, path: str) -> tuple[float, int]:
+    def number(self, i: int, stack: list[list]) -> tuple[float, int]:
         m = _NUMBER.match(self.s, i)
         if not m:
             self.syntax(i, "invalid number")
         lexeme = m.group()
         follow = self.s[m.end():m.end() + 1]
-        if (m.group(1) is None and m.group(2) is None and follow == ".") or (m.group(2) is None and follow in ("e", "E")):
+        fraction, exponent = m.group(1), m.group(2)
+        if (fraction is None and exponent is None and follow == ".") or (exponent is None and follow in ("e", "E")):
             # A fraction or exponent that starts but has no digits: the token is not a number at all.
             self.syntax(m.end(), "a fraction or exponent without digits")
-        if m.group(1) is None and m.group(2) is None:
+        if fraction is None and exponent is None:
             digits = lexeme.lstrip("-")
             # More than 16 digits is always past 2^53, and int() of huge strings is slow or refused.
             if len(digits) > 16 or int(digits) > MAX_EXACT_INTEGER:
-                self.fail("integer_precision", path,
+                self.fail("integer_precision", self.path_of(stack),
                           f"The integer {lexeme[:40]} is larger than 2^53 and would be rounded.")
             value = float(int(lexeme))
         else:
             value = float(lexeme)
             if value in (float("inf"), float("-inf")):
-                self.fail("non_finite_number", path, f"The number {lexeme[:40]} overflows a double.")
+                self.fail("non_finite_number", self.path_of(stack), f"The number {lexeme[:40]} overflows a double.")
         if value == 0:
             value = 0.0  # -0 reads as 0 (spec §1)
         return value, m.end()

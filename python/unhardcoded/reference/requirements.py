@@ -59,13 +59,11 @@ def from_request(request: dict) -> dict:
                 text_bytes += _string_bytes(part)
     response_format = request.get("response_format")
     json_mode = isinstance(response_format, dict) and response_format.get("type") in JSON_FORMATS
-    max_tokens = None
-    for key in ("max_completion_tokens", "max_tokens"):
-        if _is_number(request.get(key)):
-            max_tokens = request[key]
-            break
-    if max_tokens is not None and float(max_tokens).is_integer():
-        max_tokens = int(max_tokens)
+    limit = next((request[k] for k in ("max_completion_tokens", "max_tokens") if _is_number(request.get(k))), None)
+    # Requirements hold an integer token count (§4). The spec says no more; the reading here: a
+    # fraction still asks for that many tokens (round up), a negative limit asks for nothing, and
+    # the count stays within the exact doubles.
+    max_tokens = None if limit is None or limit < 0 else min(math.ceil(limit), 2 ** 53)
     return {"tools": tools, "vision": images > 0, "json": json_mode,
             "prompt_tokens": math.ceil(text_bytes / 4) + 1000 * images, "max_tokens": max_tokens}
 

@@ -60,7 +60,7 @@ def evaluate(term: Any, catalog: Any, requirements: Mapping[str, Any] | None, se
         return {"error": exc.to_dict(), "policy": None, "winner": None, "cascade": [], "seed": seed, "verdicts": []}
     identity = {"fingerprint": policy.fingerprint, "version": policy.version}
     try:
-        result = policy.rank(catalog, requirements=dict(requirements) if requirements else None, seed=seed,
+        result = policy.rank(catalog, requirements=orjson.dumps(requirements) if requirements else None, seed=seed,
                              providers=providers)
     except NoCandidates as exc:
         return {"policy": identity, "winner": None, "cascade": [], "seed": exc.result.seed,

@@ -137,11 +137,16 @@ def _check_chat(data: dict) -> tuple[str | None, bool]:
 
 
 async def _save(host: Host, workspace: str, trace: dict, body: bytes) -> None:
+    """Persist before answering. A failing store does not cost the caller a completion it already paid
+    for: the failure is logged and the response still carries the whole trace."""
     store = host.store
-    if store.inline:
-        store.save_trace(workspace, trace, body)
-    else:
-        await asyncio.to_thread(store.save_trace, workspace, trace, body)
+    try:
+        if store.inline:
+            store.save_trace(workspace, trace, body)
+        else:
+            await asyncio.to_thread(store.save_trace, workspace, trace, body)
+    except Exception:
+        log.exception("could not persist trace %s", trace.get("trace"))
 
 
 def _save_detached(host: Host, workspace: str, trace: dict, body: bytes) -> None:
@@ -466,7 +471,8 @@ async def rank(request: Request) -> Response:
             requirements = given
         else:
             _, requirements = engine.prepare(policy, call, _requirements_of(derived))
-        result = policy.rank(engine.catalog, requirements=requirements, seed=seed, providers=engine.providers)
+        result = policy.rank(engine.catalog, requirements=orjson.dumps(requirements), seed=seed,
+                             providers=engine.providers)
     except NoCandidates as exc:
         verdicts = exc.result.verdicts(offset, limit, status)
         return error_response(400, "no_candidates", exc.message, None,

@@ -31,14 +31,28 @@ def banner(host: Any) -> list[str]:
         + (f" from {', '.join(cfg.catalog_files)}" if cfg.catalog_files else " (bundled)"),
         f"store: {_redacted_store(cfg.store_url)}",
         "providers ready: " + (", ".join(host.ready) if host.ready else "none"),
+        "providers:",
     ]
-    if host.unkeyed:
-        envs = []
-        for name in host.unkeyed:
-            p = cfg.providers.get(name)
-            envs.append(f"{name} (set {p.api_key_env})" if p is not None and p.api_key_env else
-                        f"{name} (not configured)")
-        lines.append("providers without a key (their models are excluded by the host floor): " + ", ".join(envs))
+    per_provider: dict[str, int] = {}
+    for model_id in host.catalog.ids():
+        provider = (host.catalog.model(model_id) or {}).get("provider")
+        per_provider[provider] = per_provider.get(provider, 0) + 1
+    width = max((len(n) for n in cfg.providers), default=8)
+    for name, p in sorted(cfg.providers.items()):
+        models = per_provider.get(name, 0)
+        if not p.enabled:
+            state = "disabled"
+        elif name in host.ready:
+            state = "keyless" if p.keyless else f"key set ({p.api_key_env})"
+        else:
+            state = f"NO KEY: set {p.api_key_env}" if p.api_key_env else "NO KEY"
+            if models:
+                state += f" ({models} catalog models excluded by the host floor)"
+        lines.append(f"  {name:<{width}}  {p.kind:<17}  {p.base_url:<42}  {state}")
+    unknown = sorted(n for n in per_provider if n not in cfg.providers)
+    if unknown:
+        lines.append("catalog providers with no [providers.<name>] entry (their models are excluded): "
+                     + ", ".join(unknown))
     if host.dev_key:
         lines.append(f"development key (shown once, only its hash is stored): {host.dev_key}")
     elif host.dev_key_note:

@@ -126,19 +126,19 @@ fn canonical_form_is_pinned() {
         c.to_canonical(),
         concat!(
             r#"{"capabilities_extra":[],"fields":[],"format":"unhardcoded-catalog/v1","models":["#,
-            r#"{"capabilities":["supports_json_mode","supports_tools"],"context":1e+21,"id":"m1","latency_ms":0.000001,"no_log":false,"provider":"x"},"#,
+            r#"{"capabilities":["supports_tools","supports_json_mode","supports_tools"],"context":1e+21,"id":"m1","latency_ms":0.000001,"no_log":false,"provider":"x"},"#,
             r#"{"id":"m2","meta":{"a":[true,null],"z":1},"price_in":1,"provider":"openai"}]}"#
         )
     );
 }
 
 #[test]
-fn fingerprint_ignores_member_model_and_capability_order_and_nulls() {
+fn fingerprint_ignores_member_and_model_order_and_nulls() {
     let a = load(sample()).unwrap();
     let b = load(json!({
         "models": [
             {"capabilities": [], "family": "z", "provider": "openai", "id": "mid", "price_in": null},
-            {"meta": {"upstream": "zeta-1"}, "capabilities": ["supports_tools", "supports_video"], "cap_tools": true,
+            {"meta": {"upstream": "zeta-1"}, "capabilities": ["supports_video", "supports_tools"], "cap_tools": true,
              "price_out": 10.0, "family": "z", "provider": "openai", "id": "zeta"},
             {"quality": 0.25, "tier": "pro", "eu_resident": true, "cap_tools": false, "price_out": 1.5,
              "provider": "anthropic", "id": "alpha"}
@@ -185,7 +185,8 @@ fn model_value_gives_back_present_members() {
     assert_eq!(zeta.get("cap_tools"), Some(&Value::Bool(true)));
     assert_eq!(
         zeta.get("capabilities"),
-        Some(&Value::Array(vec![Value::String("supports_tools".into()), Value::String("supports_video".into())]))
+        Some(&Value::Array(vec![Value::String("supports_video".into()), Value::String("supports_tools".into())])),
+        "capabilities keep the order they were listed in"
     );
     assert_eq!(zeta.get("meta").and_then(|m| m.get("upstream")).and_then(Value::as_str), Some("zeta-1"));
     assert!(zeta.get("region").is_none());
@@ -264,7 +265,16 @@ fn extension_fields_are_typed_by_their_kind() {
     let e = reject(json!({"fields": [{"name": "x", "kind": "number", "unit": "ms"}], "models": []}));
     assert_eq!((e.rule, e.path.as_str()), ("unknown_field", "/fields/0/unit"));
     let e = reject(json!({"fields": [{"kind": "number"}], "models": []}));
-    assert_eq!((e.rule, e.path.as_str()), ("missing_member", "/fields/0"));
+    assert_eq!((e.rule, e.path.as_str()), ("type", "/fields/0/name"));
+    let e = reject(json!({"fields": [{"name": "x"}], "models": []}));
+    assert_eq!((e.rule, e.path.as_str()), ("type", "/fields/0/kind"));
+    let e = reject(json!({"fields": [{"name": "x", "kind": "bool", "description": null}], "models": []}));
+    assert_eq!((e.rule, e.path.as_str()), ("type", "/fields/0/description"));
+    let e = reject(json!({"fields": null, "models": []}));
+    assert_eq!((e.rule, e.path.as_str()), ("type", "/fields"));
+    // Declarations are checked name, then kind: a shadowing name is reported first.
+    let e = reject(json!({"fields": [{"kind": "caps", "name": "price_out"}], "models": []}));
+    assert_eq!((e.rule, e.path.as_str()), ("shadowed_field", "/fields/0/name"));
 }
 
 #[test]
@@ -364,4 +374,119 @@ fn canonical_text_is_a_fixed_point_of_the_canonical_writer() {
         .unwrap();
     assert_eq!(unhardcoded_core::canonical::to_jcs(&reparsed), text);
     assert!(text.contains(r#""latency_ms":0,"#), "{text}");
+}
+
+#[test]
+fn read_errors_take_precedence_as_in_a_whole_document_read() {
+    // Model 0 has an unknown field, model 1 is not JSON: the reader's error comes first.
+    let e = Catalog::from_json(br#"{"models": [{"id": "a", "provider": "p", "bogus": 1}, {"id": }]}"#).unwrap_err();
+    assert_eq!((e.code, e.rule), (Code::InvalidCatalog, "json_syntax"));
+    let e = Catalog::from_json(b"\xEF\xBB\xBF{\"models\": []}").unwrap_err();
+    assert_eq!(e.rule, "json_syntax");
+    let e = Catalog::from_json(br#"{"models": [], "models": []}"#).unwrap_err();
+    assert_eq!(e.rule, "duplicate_key");
+    let e = Catalog::from_json(br#"{"models": [{"id": "a", "provider": "p", "id": "b"}]}"#).unwrap_err();
+    assert_eq!((e.rule, e.path.as_str()), ("duplicate_key", "/models/0/id"));
+    let e = Catalog::from_json(b"{\"models\": [{\"id\": \"a\xff\", \"provider\": \"p\"}]}").unwrap_err();
+    assert_eq!(e.rule, "invalid_utf8");
+    let e = Catalog::from_json(br#"{"models": [{"id": "a", "provider": "p", "price_in": 1e400}]}"#).unwrap_err();
+    assert_eq!(e.rule, "non_finite_number");
+}
+
+#[test]
+fn nesting_is_limited_across_the_whole_document() {
+    let meta = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+    // The document object, the models array, the model object and `meta`'s arrays: 32 in all is
+    // the catalog limit.
+    let ok = format!(r#"{{"models": [{{"id": "a", "provider": "p", "meta": {}}}]}}"#, meta(29));
+    assert!(Catalog::from_json(ok.as_bytes()).is_ok());
+    let deep = format!(r#"{{"models": [{{"id": "a", "provider": "p", "meta": {}}}]}}"#, meta(30));
+    let e = Catalog::from_json(deep.as_bytes()).unwrap_err();
+    assert_eq!((e.code, e.rule), (Code::InvalidCatalog, "depth_limit"));
+}
+
+#[test]
+fn unusual_but_valid_documents_read_the_same() {
+    let plain = load(sample()).unwrap();
+    // An escaped member name and a models array first: not the usual shape, same catalog.
+    let text = sample().to_string().replace("\"models\"", "\"\\u006dodels\"");
+    assert_eq!(Catalog::from_json(text.as_bytes()).unwrap().fingerprint(), plain.fingerprint());
+    let spaced = serde_json::to_string_pretty(&sample()).unwrap();
+    assert_eq!(Catalog::from_json(spaced.as_bytes()).unwrap().fingerprint(), plain.fingerprint());
+}
+
+fn big_catalog_text(n: usize, bad_at: Option<usize>) -> String {
+    let mut models = Vec::with_capacity(n);
+    for i in (0..n).rev() {
+        let provider = ["a", "b", "c"][i % 3];
+        let mut m = json!({"id": format!("m{i:06}"), "provider": provider, "family": format!("f{}", i % 7),
+                           "price_out": (i % 100) as f64 / 8.0, "cap_tools": i % 2 == 0,
+                           "capabilities": if i % 5 == 0 { json!(["supports_tools"]) } else { json!([]) },
+                           "meta": {"upstream": format!("u{i}")}});
+        if bad_at == Some(i) {
+            m["price_ot"] = json!(1);
+        }
+        models.push(m);
+    }
+    json!({"format": "unhardcoded-catalog/v1", "models": models}).to_string()
+}
+
+#[test]
+fn large_catalogs_read_and_fingerprint_alike_on_every_path() {
+    // Large enough for the model reading and the fingerprint to be shared among threads.
+    let n = 33_000;
+    let text = big_catalog_text(n, None);
+    let fast = Catalog::from_json(text.as_bytes()).unwrap();
+    let tree = unhardcoded_core::json::parse(text.as_bytes(), unhardcoded_core::json::Limits::CATALOG, Code::InvalidCatalog)
+        .unwrap();
+    let plain = Catalog::from_owned_value(tree).unwrap();
+    assert_eq!(fast.len(), n);
+    assert_eq!(fast.ids(), plain.ids());
+    assert_eq!(fast.fingerprint(), plain.fingerprint());
+    assert_eq!(fast.fingerprint(), fingerprint("cat_", fast.to_canonical().as_bytes()));
+    for i in [0, 1, 16_499, 16_500, 32_999] {
+        assert_eq!(fast.model_value(i), plain.model_value(i));
+    }
+    assert_eq!(fast.str_value("family", 32_999), Some("f1"), "32999 % 7 == 1");
+    // An error deep in a later share is the error a whole read reports.
+    let bad = big_catalog_text(n, Some(123));
+    let e = Catalog::from_json(bad.as_bytes()).unwrap_err();
+    assert_eq!((e.rule, e.path.as_str()), ("unknown_field", format!("/models/{}/price_ot", n - 1 - 123).as_str()));
+    assert_eq!(e.did_you_mean.as_deref(), Some("price_out"));
+}
+
+#[test]
+fn checks_run_in_document_order_names_format_models_declarations() {
+    let e = reject(json!({"fields": 5, "format": "v0", "nope": 1}));
+    assert_eq!((e.rule, e.path.as_str()), ("unknown_field", "/nope"));
+    let e = reject(json!({"fields": 5, "format": "v0"}));
+    assert_eq!((e.rule, e.path.as_str()), ("type", "/format"));
+    let e = reject(json!({"fields": 5}));
+    assert_eq!((e.rule, e.path.as_str()), ("missing_member", ""));
+    let e = reject(json!({"fields": 5, "models": 5}));
+    assert_eq!((e.rule, e.path.as_str()), ("type", "/fields"));
+    // A repeated id is reported where it repeats, before a later model's own error.
+    let e = reject(json!({"models": [{"id": "b", "provider": "p"}, {"id": "a", "provider": "p"},
+                                     {"id": "b", "provider": "p"}, {"id": "c", "provider": "p", "bogus": 1}]}));
+    assert_eq!((e.rule, e.path.as_str()), ("duplicate_model", "/models/2/id"));
+}
+
+#[test]
+fn capability_lists_are_kept_as_sent() {
+    let c = load(json!({"models": [{"id": "a", "provider": "p", "capabilities": ["supports_vision", "supports_tools", "supports_vision"]}]}))
+        .unwrap();
+    let listed: Vec<&str> = c
+        .caps_listed(0)
+        .unwrap()
+        .iter()
+        .map(|&b| c.vocab().capabilities()[b as usize].as_str())
+        .collect();
+    assert_eq!(listed, vec!["supports_vision", "supports_tools", "supports_vision"]);
+    let reordered = load(json!({"models": [{"id": "a", "provider": "p", "capabilities": ["supports_tools", "supports_vision"]}]}))
+        .unwrap();
+    assert_ne!(c.fingerprint(), reordered.fingerprint(), "the canonical form is the document as sent");
+    assert!(reordered.has_cap(0, reordered.capability_index("supports_vision").unwrap()));
+    let empty = load(json!({"models": [{"id": "a", "provider": "p", "capabilities": []}, {"id": "b", "provider": "p"}]})).unwrap();
+    assert_eq!(empty.caps_listed(0), Some(&[][..]));
+    assert_eq!(empty.caps_listed(1), None);
 }

@@ -97,7 +97,10 @@ fn term_bytes(case: &Value) -> Vec<u8> {
         to_text(case.get("term").expect("case has no term"))
     };
     if let Some(pad) = case.get("pad_to").and_then(Value::as_f64) {
-        raw.resize(pad as usize, b' ');
+        let pad = pad as usize;
+        if pad > raw.len() {
+            raw.resize(pad, b' ');
+        }
     }
     raw
 }

@@ -2,10 +2,9 @@
 //!
 //! The canonical document is `{"capabilities_extra", "fields", "format", "models"}` in JCS form:
 //! models in id order, absent and null members omitted, `fields` and `capabilities_extra` always
-//! present (empty when not declared), and each model's `capabilities` listed in ascending name order
-//! without repeats (a capability set has no order), so neither member order, model order nor
-//! capability order changes the fingerprint.
-//! Capabilities are ordered by UTF-8 bytes, like ids.
+//! present (empty when not declared, `capabilities_extra` without repeats or core names, every
+//! declaration with a `description`), each model's `capabilities` as it listed them. Neither
+//! member order nor model order changes the fingerprint.
 //!
 //! It is streamed through the hasher in chunks: a million-model catalog never needs its whole
 //! canonical text in memory just to be fingerprinted.
@@ -16,12 +15,53 @@ use crate::json::Value;
 
 const CHUNK: usize = 1 << 16;
 
+/// Models per worker per round of a parallel fingerprint (a few megabytes of text each).
+const BLOCK: usize = 8_192;
+
 pub(super) fn fingerprint(catalog: &Catalog) -> String {
     let mut hasher = blake3::Hasher::new();
-    write_canonical(catalog, &mut |chunk: &str| {
-        hasher.update(chunk.as_bytes());
-    });
+    let workers = super::workers(catalog.len());
+    if workers <= 1 || !hash_in_parallel(catalog, workers, &mut hasher) {
+        hasher = blake3::Hasher::new();
+        write_canonical(catalog, &mut |chunk: &str| {
+            hasher.update(chunk.as_bytes());
+        });
+    }
     format!("cat_{}", hasher.finalize().to_hex())
+}
+
+/// Writing the canonical text is the slow part of fingerprinting, so workers write consecutive
+/// blocks of models in rounds and this thread hashes them in order. False if a worker failed.
+fn hash_in_parallel(catalog: &Catalog, workers: usize, hasher: &mut blake3::Hasher) -> bool {
+    let writer = Writer::new(catalog);
+    let mut head = String::new();
+    write_head(catalog, &mut head);
+    hasher.update(head.as_bytes());
+    let n = catalog.len();
+    let mut start = 0;
+    while start < n {
+        let ranges: Vec<(usize, usize)> = (0..workers)
+            .map(|k| (start + k * BLOCK).min(n))
+            .map(|from| (from, (from + BLOCK).min(n)))
+            .collect();
+        let texts: Vec<Option<String>> = std::thread::scope(|scope| {
+            let writer = &writer;
+            let handles: Vec<_> = ranges
+                .iter()
+                .skip(1)
+                .map(|&(from, to)| scope.spawn(move || writer.models(from, to)))
+                .collect();
+            let mine = ranges.first().map(|&(from, to)| writer.models(from, to));
+            std::iter::once(mine).chain(handles.into_iter().map(|h| h.join().ok())).collect()
+        });
+        for text in texts {
+            let Some(text) = text else { return false };
+            hasher.update(text.as_bytes());
+        }
+        start = ranges.last().map_or(n, |&(_, to)| to);
+    }
+    hasher.update(b"]}");
+    true
 }
 
 /// A JCS string literal. Only `"`, `\` and control characters are escaped in JCS, and ids almost
@@ -58,14 +98,14 @@ enum Member<'a> {
     Meta,
 }
 
-pub(super) fn write_canonical(catalog: &Catalog, sink: &mut dyn FnMut(&str)) {
-    let mut out = String::with_capacity(CHUNK + 4096);
+/// Everything but the models: `{"capabilities_extra":[…],"fields":[…],"format":…,"models":[`.
+fn write_head(catalog: &Catalog, out: &mut String) {
     out.push_str("{\"capabilities_extra\":[");
     for (k, c) in catalog.capabilities_extra.iter().enumerate() {
         if k > 0 {
             out.push(',');
         }
-        write_str(c, &mut out);
+        write_str(c, out);
     }
     out.push_str("],\"fields\":[");
     for (k, f) in catalog.declared.iter().enumerate() {
@@ -73,25 +113,24 @@ pub(super) fn write_canonical(catalog: &Catalog, sink: &mut dyn FnMut(&str)) {
             out.push(',');
         }
         out.push_str("{\"description\":");
-        write_str(&f.description, &mut out);
+        write_str(&f.description, out);
         out.push_str(",\"kind\":");
-        write_str(f.kind.as_str(), &mut out);
+        write_str(f.kind.as_str(), out);
         out.push_str(",\"name\":");
-        write_str(&f.name, &mut out);
+        write_str(&f.name, out);
         out.push('}');
     }
     out.push_str("],\"format\":");
-    write_str(FORMAT, &mut out);
+    write_str(FORMAT, out);
     out.push_str(",\"models\":[");
+}
 
-    let members = canonical_members(catalog);
-    let strings: Vec<String> = catalog.strings.iter().map(|s| jcs_str(s)).collect();
-    let caps = sorted_caps(catalog);
+pub(super) fn write_canonical(catalog: &Catalog, sink: &mut dyn FnMut(&str)) {
+    let mut out = String::with_capacity(CHUNK + 4096);
+    write_head(catalog, &mut out);
+    let writer = Writer::new(catalog);
     for index in 0..catalog.len() {
-        if index > 0 {
-            out.push(',');
-        }
-        write_model(catalog, index, &members, &strings, &caps, &mut out);
+        writer.model(index, &mut out);
         if out.len() >= CHUNK {
             sink(&out);
             out.clear();
@@ -99,6 +138,42 @@ pub(super) fn write_canonical(catalog: &Catalog, sink: &mut dyn FnMut(&str)) {
     }
     out.push_str("]}");
     sink(&out);
+}
+
+/// What writing a model needs, prepared once per catalog: members in canonical order, interned
+/// strings and capability names already in JCS form.
+struct Writer<'a> {
+    catalog: &'a Catalog,
+    members: Vec<(String, Member<'a>)>,
+    strings: Vec<String>,
+    caps: Vec<String>,
+}
+
+impl<'a> Writer<'a> {
+    fn new(catalog: &'a Catalog) -> Writer<'a> {
+        Writer {
+            catalog,
+            members: canonical_members(catalog),
+            strings: catalog.strings.iter().map(|s| jcs_str(s)).collect(),
+            caps: cap_names(catalog),
+        }
+    }
+
+    /// Models `from..to`, each preceded by a comma but the very first.
+    fn models(&self, from: usize, to: usize) -> String {
+        let mut out = String::with_capacity(to.saturating_sub(from) * 512);
+        for index in from..to {
+            self.model(index, &mut out);
+        }
+        out
+    }
+
+    fn model(&self, index: usize, out: &mut String) {
+        if index > 0 {
+            out.push(',');
+        }
+        write_model(self.catalog, index, &self.members, &self.strings, &self.caps, out);
+    }
 }
 
 fn canonical_members(catalog: &Catalog) -> Vec<(String, Member<'_>)> {
@@ -123,11 +198,9 @@ fn canonical_members(catalog: &Catalog) -> Vec<(String, Member<'_>)> {
     members.into_iter().map(|(name, m)| (format!("{}:", jcs_str(name)), m)).collect()
 }
 
-/// (bit, JCS name) of every capability, in ascending UTF-8 byte order.
-fn sorted_caps(catalog: &Catalog) -> Vec<(usize, String)> {
-    let mut caps: Vec<(usize, &String)> = catalog.vocab.capabilities().iter().enumerate().collect();
-    caps.sort_by(|a, b| a.1.cmp(b.1));
-    caps.into_iter().map(|(bit, name)| (bit, jcs_str(name))).collect()
+/// The JCS text of every capability name, by bit position.
+fn cap_names(catalog: &Catalog) -> Vec<String> {
+    catalog.vocab.capabilities().iter().map(|c| jcs_str(c)).collect()
 }
 
 fn write_model(
@@ -135,7 +208,7 @@ fn write_model(
     index: usize,
     members: &[(String, Member<'_>)],
     strings: &[String],
-    caps: &[(usize, String)],
+    caps: &[String],
     out: &mut String,
 ) {
     out.push('{');
@@ -178,25 +251,20 @@ fn write_model(
                 }
                 None => false,
             },
-            Member::Caps => {
-                if catalog.caps_present.get(index).copied().unwrap_or(false) {
+            Member::Caps => match catalog.caps_listed(index) {
+                Some(listed) => {
                     out.push('[');
-                    let mut first_cap = true;
-                    for (bit, name) in caps {
-                        if catalog.has_cap(index, *bit) {
-                            if !first_cap {
-                                out.push(',');
-                            }
-                            first_cap = false;
-                            out.push_str(name);
+                    for (k, &bit) in listed.iter().enumerate() {
+                        if k > 0 {
+                            out.push(',');
                         }
+                        out.push_str(caps.get(bit as usize).map_or("null", String::as_str));
                     }
                     out.push(']');
                     true
-                } else {
-                    false
                 }
-            }
+                None => false,
+            },
             Member::Meta => match catalog.meta(index) {
                 Some(meta) => {
                     write_jcs(meta, out);
@@ -230,12 +298,10 @@ pub(super) fn model_value(catalog: &Catalog, index: usize) -> Option<Value> {
             Column::Bool(v) => {
                 v.get(index).copied().filter(|&b| b != BOOL_MISSING).map(|b| Value::Bool(b == BOOL_TRUE))
             }
-            Column::Caps => catalog.caps_present.get(index).copied().unwrap_or(false).then(|| {
+            Column::Caps => catalog.caps_listed(index).map(|listed| {
+                let names = catalog.vocab.capabilities();
                 Value::Array(
-                    sorted_cap_names(catalog)
-                        .filter(|(bit, _)| catalog.has_cap(index, *bit))
-                        .map(|(_, name)| Value::String(name.to_string()))
-                        .collect(),
+                    listed.iter().filter_map(|&bit| names.get(bit as usize)).map(|c| Value::String(c.clone())).collect(),
                 )
             }),
         };
@@ -247,11 +313,4 @@ pub(super) fn model_value(catalog: &Catalog, index: usize) -> Option<Value> {
         members.push(("meta".to_string(), meta.clone()));
     }
     Some(Value::Object(members))
-}
-
-fn sorted_cap_names(catalog: &Catalog) -> impl Iterator<Item = (usize, &str)> {
-    let mut caps: Vec<(usize, &str)> =
-        catalog.vocab.capabilities().iter().enumerate().map(|(bit, c)| (bit, c.as_str())).collect();
-    caps.sort_by(|a, b| a.1.cmp(b.1));
-    caps.into_iter()
 }

@@ -2,10 +2,12 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
 
+use super::split::Skeleton;
 use super::{encode, Catalog, Column, Declared, BOOL_FALSE, BOOL_MISSING, BOOL_TRUE, FORMAT, NO_STRING};
 use crate::error::{push_index, push_path, Code, Error};
-use crate::json::Value;
+use crate::json::{self, Limits, Value};
 use crate::suggest::suggest;
 use crate::vocab::{FieldKind, Vocabulary};
 
@@ -23,39 +25,138 @@ fn unknown(path: String, what: &str, name: &str, known: &[&str]) -> Error {
         .with_suggestion(suggest(name, known))
 }
 
+fn duplicate(id: &str, first: usize, later: usize) -> Error {
+    err(
+        "duplicate_model",
+        push_path(&push_index("/models", later), "id"),
+        format!("Model id '{id}' appears twice (first at /models/{first})."),
+    )
+}
+
+/// Builds from a parsed document.
 pub(super) fn build(doc: Value) -> Result<Catalog, Error> {
     let Value::Object(members) = doc else {
         return Err(err("type", "", format!("A catalog is a JSON object, got {}.", doc.type_name())));
     };
-    let mut format = None;
-    let mut fields = None;
-    let mut extra = None;
+    // Checks run in a fixed order — member names, format, presence of models, declarations,
+    // then the models in document order — so every reader reports the same first error.
+    let mut head = Head::default();
     let mut models = None;
     for (name, value) in members {
-        match name.as_str() {
-            "format" => format = Some(value),
-            "fields" => fields = Some(value),
-            "capabilities_extra" => extra = Some(value),
-            "models" => models = Some(value),
-            _ => return Err(unknown(push_path("", &name), "Catalog member", &name, TOP_MEMBERS)),
+        if name == "models" {
+            models = Some(value);
+        } else {
+            head.set(name, value)?;
         }
     }
-    check_format(format.as_ref())?;
-    let mut vocab = Vocabulary::core();
-    let declared = declare_fields(fields, &mut vocab)?;
-    let capabilities_extra = declare_capabilities(extra, &mut vocab)?;
-    let models = match models {
-        Some(Value::Array(models)) => models,
-        Some(other) => {
-            return Err(err("type", "/models", format!("models must be an array, got {}.", other.type_name())))
-        }
-        None => return Err(err("missing_member", "", "A catalog needs a models array.")),
+    check_format(head.format.as_ref())?;
+    let Some(models) = models else {
+        return Err(err("missing_member", "", "A catalog needs a models array."));
     };
-    let mut builder = Builder::new(vocab, models.len());
+    let mut builder = head.start(0)?;
+    let Value::Array(models) = models else {
+        return Err(err("type", "/models", format!("models must be an array, got {}.", models.type_name())));
+    };
+    builder.reserve(models.len());
+    // Duplicates are caught where they occur, as a reader walking the document would.
+    let mut seen = FxMap::default();
     for (index, model) in models.into_iter().enumerate() {
         builder.add(index, model)?;
+        if let Some(id) = builder.ids.last() {
+            if let Some(first) = seen.insert(id.clone(), index) {
+                return Err(duplicate(id, first, index));
+            }
+        }
     }
-    builder.finish(declared, capabilities_extra)
+    builder.finish()
+}
+
+/// Builds from a split document, reading one model at a time (see `split.rs`). None on any
+/// error at all: the caller then reads the whole text, which reports the same error a plain read
+/// would, in the same order.
+pub(super) fn build_split(bytes: &[u8], skeleton: &Skeleton) -> Option<Catalog> {
+    let (models_at, elements) = skeleton.models.as_ref()?;
+    let mut head = Head::default();
+    let mut names: Vec<String> = Vec::with_capacity(skeleton.members.len());
+    for (k, (name, value)) in skeleton.members.iter().enumerate() {
+        let Value::String(name) = read(bytes, name, 0)? else { return None };
+        if names.contains(&name) {
+            return None;
+        }
+        names.push(name.clone());
+        if k != *models_at {
+            head.set(name, read(bytes, value, 1)?).ok()?;
+        }
+    }
+    let mut builder = head.start(elements.len()).ok()?;
+    let workers = super::workers(elements.len());
+    if workers <= 1 {
+        read_models(bytes, elements, 0, &mut builder)?;
+        return builder.finish().ok();
+    }
+    // Equal shares of the models, the first read on this thread; forks are appended in order.
+    let share = elements.len().div_ceil(workers);
+    let mut shares = elements.chunks(share);
+    let first = shares.next()?;
+    let forks: Vec<Option<Builder>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .enumerate()
+            .map(|(k, part)| {
+                let mut fork = builder.fork(part.len());
+                scope.spawn(move || read_models(bytes, part, (k + 1) * share, &mut fork).map(|()| fork))
+            })
+            .collect();
+        let mine = read_models(bytes, first, 0, &mut builder);
+        let forks = handles.into_iter().map(|h| h.join().ok().flatten()).collect();
+        mine.map_or_else(|| vec![None], |()| forks)
+    });
+    for fork in forks {
+        builder.append(fork?).ok()?;
+    }
+    builder.finish().ok()
+}
+
+/// Reads and adds the models at `ranges`, the first being model `base` of the document.
+fn read_models(bytes: &[u8], ranges: &[Range<usize>], base: usize, builder: &mut Builder) -> Option<()> {
+    for (k, range) in ranges.iter().enumerate() {
+        builder.add(base + k, read(bytes, range, 2)?).ok()?;
+    }
+    Some(())
+}
+
+/// Strict-reads one part of a catalog document that sits `nesting` containers deep in it.
+fn read(bytes: &[u8], range: &Range<usize>, nesting: usize) -> Option<Value> {
+    let limits = Limits { max_bytes: Limits::CATALOG.max_bytes, max_depth: Limits::CATALOG.max_depth.checked_sub(nesting)? };
+    json::parse(bytes.get(range.clone())?, limits, Code::InvalidCatalog).ok()
+}
+
+/// The top-level members other than `models`.
+#[derive(Default)]
+struct Head {
+    format: Option<Value>,
+    fields: Option<Value>,
+    extra: Option<Value>,
+}
+
+impl Head {
+    fn set(&mut self, name: String, value: Value) -> Result<(), Error> {
+        match name.as_str() {
+            "format" => self.format = Some(value),
+            "fields" => self.fields = Some(value),
+            "capabilities_extra" => self.extra = Some(value),
+            _ => return Err(unknown(push_path("", &name), "Catalog member", &name, TOP_MEMBERS)),
+        }
+        Ok(())
+    }
+
+    /// Checks the format and declarations and readies a builder for `capacity` models.
+    fn start(self, capacity: usize) -> Result<Builder, Error> {
+        check_format(self.format.as_ref())?;
+        let mut vocab = Vocabulary::core();
+        let declared = declare_fields(self.fields, &mut vocab)?;
+        let capabilities_extra = declare_capabilities(self.extra, &mut vocab)?;
+        Ok(Builder::new(vocab, declared, capabilities_extra, capacity))
+    }
 }
 
 fn check_format(format: Option<&Value>) -> Result<(), Error> {
@@ -76,7 +177,7 @@ fn describe(value: &Value) -> String {
 
 fn declare_fields(fields: Option<Value>, vocab: &mut Vocabulary) -> Result<Vec<Declared>, Error> {
     let items = match fields {
-        None | Some(Value::Null) => return Ok(Vec::new()),
+        None => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,
         Some(other) => {
             return Err(err("type", "/fields", format!("fields must be an array, got {}.", other.type_name())))
@@ -88,38 +189,29 @@ fn declare_fields(fields: Option<Value>, vocab: &mut Vocabulary) -> Result<Vec<D
         let Value::Object(members) = item else {
             return Err(err("type", path, format!("A field declaration is an object, got {}.", item.type_name())));
         };
-        let (mut name, mut kind, mut description) = (None, None, String::new());
-        for (member, value) in members {
-            let at = push_path(&path, &member);
-            match (member.as_str(), value) {
-                ("name", Value::String(s)) if !s.is_empty() => name = Some(s),
-                ("name", _) => return Err(err("type", at, "A field name is a non-empty string.")),
-                ("kind", Value::String(s)) => match FieldKind::parse(&s) {
-                    Some(k @ (FieldKind::Number | FieldKind::Bool | FieldKind::String)) => kind = Some(k),
-                    _ => {
-                        return Err(err("type", at, format!("kind must be number, bool or string, got \"{s}\".")))
-                    }
-                },
-                ("kind", _) => return Err(err("type", at, "kind must be number, bool or string.")),
-                ("description", Value::String(s)) => description = s,
-                ("description", Value::Null) => {}
-                ("description", _) => return Err(err("type", at, "description must be a string.")),
-                (other, _) => return Err(unknown(at, "Field declaration member", other, DECL_MEMBERS)),
-            }
+        if let Some((other, _)) = members.iter().find(|(m, _)| !DECL_MEMBERS.contains(&m.as_str())) {
+            return Err(unknown(push_path(&path, other), "Field declaration member", other, DECL_MEMBERS));
         }
-        let Some(name) = name else {
-            return Err(err("missing_member", path, "A field declaration needs a name."));
+        let member = |name: &str| members.iter().find(|(m, _)| m == name).map(|(_, v)| v);
+        let at = |name: &str| push_path(&path, name);
+        let name = match member("name") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => return Err(err("type", at("name"), "A field name is a non-empty string.")),
         };
-        let Some(kind) = kind else {
-            return Err(err("missing_member", path, format!("Field '{name}' needs a kind.")));
+        if vocab.field(&name).is_some() || RESERVED.contains(&name.as_str()) {
+            let why = if vocab.field(&name).is_some_and(|f| f.core) { "shadows a core field" } else { "is declared twice" };
+            return Err(err("shadowed_field", at("name"), format!("Extension field '{name}' {why}.")));
+        }
+        let kind = match member("kind").and_then(Value::as_str).and_then(FieldKind::parse) {
+            Some(k @ (FieldKind::Number | FieldKind::Bool | FieldKind::String)) => k,
+            _ => return Err(err("type", at("kind"), "An extension field's kind is number, bool or string.")),
         };
-        let at = push_path(&path, "name");
-        if vocab.field(&name).is_some_and(|f| f.core) || RESERVED.contains(&name.as_str()) {
-            return Err(err("shadowed_field", at, format!("Extension field '{name}' shadows a core field.")));
-        }
-        if !vocab.add_field(&name, kind, &description) {
-            return Err(err("shadowed_field", at, format!("Extension field '{name}' is declared twice.")));
-        }
+        let description = match member("description") {
+            None => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => return Err(err("type", at("description"), "A field description is a string.")),
+        };
+        vocab.add_field(&name, kind, &description);
         declared.push(Declared { name, kind, description });
     }
     Ok(declared)
@@ -127,7 +219,7 @@ fn declare_fields(fields: Option<Value>, vocab: &mut Vocabulary) -> Result<Vec<D
 
 fn declare_capabilities(extra: Option<Value>, vocab: &mut Vocabulary) -> Result<Vec<String>, Error> {
     let items = match extra {
-        None | Some(Value::Null) => return Ok(Vec::new()),
+        None => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,
         Some(other) => {
             return Err(err(
@@ -140,7 +232,7 @@ fn declare_capabilities(extra: Option<Value>, vocab: &mut Vocabulary) -> Result<
     let mut added = Vec::new();
     for (k, item) in items.into_iter().enumerate() {
         match item {
-            Value::String(s) if !s.is_empty() => {
+            Value::String(s) => {
                 // Repeats and core names are harmless: the vocabulary is a set.
                 if !vocab.has_capability(&s) {
                     vocab.add_capability(&s);
@@ -151,7 +243,7 @@ fn declare_capabilities(extra: Option<Value>, vocab: &mut Vocabulary) -> Result<
                 return Err(err(
                     "type",
                     push_index("/capabilities_extra", k),
-                    "A capability name is a non-empty string.",
+                    "A capability name is a string.",
                 ))
             }
         }
@@ -192,6 +284,8 @@ enum Slot {
 
 struct Builder {
     vocab: Vocabulary,
+    declared: Vec<Declared>,
+    capabilities_extra: Vec<String>,
     /// Member name → slot, in vocabulary order then `meta`.
     slots: Vec<(String, Slot)>,
     /// Slot position used by the previous model at each member position: catalogs repeat one
@@ -207,11 +301,15 @@ struct Builder {
     caps_words: usize,
     caps: Vec<u64>,
     caps_present: Vec<bool>,
+    /// Each model's capabilities as listed (bit positions), for the canonical form: model `i`
+    /// owns `caps_list[caps_offsets[i]..caps_offsets[i + 1]]`.
+    caps_list: Vec<u32>,
+    caps_offsets: Vec<usize>,
     meta: Vec<Option<Value>>,
 }
 
 impl Builder {
-    fn new(vocab: Vocabulary, capacity: usize) -> Builder {
+    fn new(vocab: Vocabulary, declared: Vec<Declared>, capabilities_extra: Vec<String>, capacity: usize) -> Builder {
         let mut slots: Vec<(String, Slot)> =
             vocab.fields().iter().enumerate().map(|(i, f)| (f.name.clone(), Slot::Field(i, f.kind))).collect();
         slots.push(("meta".to_string(), Slot::Meta));
@@ -247,9 +345,60 @@ impl Builder {
             caps_words,
             caps: Vec::with_capacity(capacity.saturating_mul(caps_words)),
             caps_present: Vec::with_capacity(capacity),
+            caps_list: Vec::new(),
+            caps_offsets: vec![0],
             meta: Vec::with_capacity(capacity),
             vocab,
+            declared,
+            capabilities_extra,
         }
+    }
+
+    fn reserve(&mut self, models: usize) {
+        self.ids.reserve(models);
+        for column in &mut self.columns {
+            match column {
+                Column::Str(v) => v.reserve(models),
+                Column::Number(v) => v.reserve(models),
+                Column::Bool(v) => v.reserve(models),
+                Column::Id | Column::Caps => {}
+            }
+        }
+        self.caps.reserve(models.saturating_mul(self.caps_words));
+        self.caps_present.reserve(models);
+        self.caps_offsets.reserve(models);
+        self.meta.reserve(models);
+    }
+
+    /// An empty builder for the same vocabulary, for a worker reading another share of the models.
+    fn fork(&self, capacity: usize) -> Builder {
+        Builder::new(self.vocab.clone(), Vec::new(), Vec::new(), capacity)
+    }
+
+    /// Appends the models a fork read (which come after this builder's in document order).
+    fn append(&mut self, other: Builder) -> Result<(), Error> {
+        let mut map = Vec::with_capacity(other.strings.len());
+        for s in other.strings {
+            map.push(self.intern(s, String::new)?);
+        }
+        self.ids.extend(other.ids);
+        for (mine, theirs) in self.columns.iter_mut().zip(other.columns) {
+            match (mine, theirs) {
+                (Column::Str(a), Column::Str(b)) => {
+                    a.extend(b.into_iter().map(|i| map.get(i as usize).copied().unwrap_or(NO_STRING)));
+                }
+                (Column::Number(a), Column::Number(b)) => a.extend(b),
+                (Column::Bool(a), Column::Bool(b)) => a.extend(b),
+                _ => {}
+            }
+        }
+        self.caps.extend(other.caps);
+        self.caps_present.extend(other.caps_present);
+        let base = self.caps_list.len();
+        self.caps_list.extend(other.caps_list);
+        self.caps_offsets.extend(other.caps_offsets.into_iter().skip(1).map(|o| o + base));
+        self.meta.extend(other.meta);
+        Ok(())
     }
 
     fn slot(&mut self, position: usize, name: &str) -> Option<Slot> {
@@ -363,6 +512,7 @@ impl Builder {
             return Err(err("missing_member", path(), format!("Model '{id}' needs a provider.")));
         }
         self.ids.push(id);
+        self.caps_offsets.push(self.caps_list.len());
         Ok(())
     }
 
@@ -385,6 +535,7 @@ impl Builder {
                 )
                 .with_suggestion(suggest(&name, &known)));
             };
+            self.caps_list.push(bit);
             let bit = bit as usize;
             if let Some(word) = self.caps.get_mut(base + bit / 64) {
                 *word |= 1u64 << (bit % 64);
@@ -393,20 +544,22 @@ impl Builder {
         Ok(())
     }
 
-    fn finish(mut self, declared: Vec<Declared>, capabilities_extra: Vec<String>) -> Result<Catalog, Error> {
+    fn finish(mut self) -> Result<Catalog, Error> {
         if let Some(order) = self.sort_order()? {
             self.permute(&order);
         }
         let mut catalog = Catalog {
             vocab: self.vocab,
-            declared,
-            capabilities_extra,
+            declared: self.declared,
+            capabilities_extra: self.capabilities_extra,
             ids: self.ids,
             columns: self.columns,
             strings: self.strings,
             caps_words: self.caps_words,
             caps: self.caps,
             caps_present: self.caps_present,
+            caps_list: self.caps_list,
+            caps_offsets: self.caps_offsets,
             meta: self.meta,
             fingerprint: String::new(),
         };
@@ -423,21 +576,16 @@ impl Builder {
         let mut order: Vec<usize> = (0..self.ids.len()).collect();
         // Stable, so equal ids keep document order and the later one is reported.
         order.sort_by(|&a, &b| self.ids.get(a).cmp(&self.ids.get(b)));
-        let mut duplicate: Option<(usize, usize)> = None;
+        let mut repeat: Option<(usize, usize)> = None;
         for pair in order.windows(2) {
             if let [first, later] = *pair {
-                if self.ids.get(first) == self.ids.get(later) && duplicate.is_none_or(|(_, d)| later < d) {
-                    duplicate = Some((first, later));
+                if self.ids.get(first) == self.ids.get(later) && repeat.is_none_or(|(_, d)| later < d) {
+                    repeat = Some((first, later));
                 }
             }
         }
-        if let Some((first, later)) = duplicate {
-            let id = self.ids.get(later).map(String::as_str).unwrap_or_default();
-            return Err(err(
-                "duplicate_model",
-                push_path(&push_index("/models", later), "id"),
-                format!("Model id '{id}' appears twice (first at /models/{first})."),
-            ));
+        if let Some((first, later)) = repeat {
+            return Err(duplicate(self.ids.get(later).map(String::as_str).unwrap_or_default(), first, later));
         }
         Ok(Some(order))
     }
@@ -452,6 +600,17 @@ impl Builder {
             caps.extend(self.caps.iter().skip(i * w).take(w));
         }
         self.caps = caps;
+        let mut list = Vec::with_capacity(self.caps_list.len());
+        let mut offsets = Vec::with_capacity(self.caps_offsets.len());
+        offsets.push(0);
+        for &i in order {
+            if let (Some(&from), Some(&to)) = (self.caps_offsets.get(i), self.caps_offsets.get(i + 1)) {
+                list.extend(self.caps_list.get(from..to).unwrap_or_default());
+            }
+            offsets.push(list.len());
+        }
+        self.caps_list = list;
+        self.caps_offsets = offsets;
         for column in &mut self.columns {
             match column {
                 Column::Str(v) => *v = order.iter().filter_map(|&i| v.get(i).copied()).collect(),

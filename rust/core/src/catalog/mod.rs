@@ -10,8 +10,8 @@
 //!   "`cmp` on a missing value is false" rule for every comparator except `ne`, which eval guards.
 //! - bool fields: `u8`, one of [`BOOL_FALSE`], [`BOOL_TRUE`], [`BOOL_MISSING`].
 //! - `capabilities`: a fixed-width bitset per model over the catalog's capability vocabulary
-//!   (`caps_words()` `u64`s per model), plus a presence flag so `[]` and absent stay distinct in the
-//!   canonical form.
+//!   (`caps_words()` `u64`s per model) for `has_cap`, plus each model's list as sent (order and
+//!   repeats kept, `[]` distinct from absent) for the canonical form.
 //! - `meta`: kept as the parsed [`Value`], only read back by [`Catalog::model_value`].
 
 // Errors leave once per document, never from a per-model loop, so their size costs nothing.
@@ -19,10 +19,20 @@
 
 mod encode;
 mod load;
+mod split;
 
 use crate::error::{Code, Error};
 use crate::json::{self, Limits, Value};
 use crate::vocab::{FieldKind, Vocabulary};
+
+/// Models per thread below which reading or fingerprinting a catalog stays on one thread.
+const MODELS_PER_WORKER: usize = 16_384;
+
+/// Threads to share `models` models among: one per core, each with enough work to pay for it.
+fn workers(models: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    cores.min(8).min(models / MODELS_PER_WORKER).max(1)
+}
 
 /// The only catalog format this crate reads and writes.
 pub const FORMAT: &str = "unhardcoded-catalog/v1";
@@ -80,6 +90,10 @@ pub struct Catalog {
     caps_words: usize,
     caps: Vec<u64>,
     caps_present: Vec<bool>,
+    /// Capabilities as each model listed them (bit positions, repeats kept): the canonical form
+    /// is the document as sent, so a set's order is the sender's.
+    caps_list: Vec<u32>,
+    caps_offsets: Vec<usize>,
     meta: Vec<Option<Value>>,
     fingerprint: String,
 }
@@ -87,6 +101,13 @@ pub struct Catalog {
 impl Catalog {
     /// Strict-parses and validates a catalog document (code `invalid_catalog`).
     pub fn from_json(bytes: &[u8]) -> Result<Catalog, Error> {
+        // Model by model when the document has the usual shape; any error at all is reported
+        // from a plain read of the whole text, so both paths fail alike.
+        if bytes.len() <= Limits::CATALOG.max_bytes {
+            if let Some(catalog) = split::split(bytes).and_then(|sk| load::build_split(bytes, &sk)) {
+                return Ok(catalog);
+            }
+        }
         let doc = json::parse(bytes, Limits::CATALOG, Code::InvalidCatalog)?;
         load::build(doc)
     }
@@ -225,6 +246,16 @@ impl Catalog {
     /// The bit position of a capability name in the bitsets.
     pub fn capability_index(&self, name: &str) -> Option<usize> {
         self.vocab.capabilities().iter().position(|c| c == name)
+    }
+
+    /// A model's capabilities as listed in the document (bit positions, see
+    /// [`Catalog::capability_index`]); None when it has no capability set.
+    pub fn caps_listed(&self, index: usize) -> Option<&[u32]> {
+        if !self.caps_present.get(index).copied().unwrap_or(false) {
+            return None;
+        }
+        let (from, to) = (*self.caps_offsets.get(index)?, *self.caps_offsets.get(index + 1)?);
+        self.caps_list.get(from..to)
     }
 
     pub fn has_cap(&self, index: usize, cap: usize) -> bool {

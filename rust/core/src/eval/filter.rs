@@ -239,9 +239,9 @@ fn meets_req(catalog: &Catalog, req: &Requirements) -> Vec<u8> {
 }
 
 fn assign<T: Copy>(out: &mut [u8], column: &[T], code: u8, unmet: impl Fn(T) -> bool) {
+    // A select, not a branch, so the loop vectorises.
     for (r, &x) in out.iter_mut().zip(column) {
-        if unmet(x) {
-            *r = code;
-        }
+        let kept = *r;
+        *r = if unmet(x) { code } else { kept };
     }
 }
