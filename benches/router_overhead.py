@@ -389,16 +389,18 @@ def summarize_profile(raw: Path, top: int = 25) -> str:
     return "\n".join(out)
 
 
-def profile(system: System, seconds: float, cpu: str | None, workdir: Path, py_spy: str) -> str:
-    """py-spy samples the proxy while wrk drives it at concurrency 32."""
+def profile(system: System, seconds: float, concurrency: int, idle: bool, cpu: str | None, workdir: Path,
+            py_spy: str) -> str:
+    """py-spy samples the proxy while wrk drives it at `concurrency` (with `idle`, waiting
+    threads are sampled too, so the shares are of wall time rather than CPU time)."""
     if system.proc is None:
         raise RuntimeError(f"{system.name} is not a process this script started")
-    raw = workdir / f"profile-{system.name}.txt"
+    raw = workdir / f"profile-{system.name}-c{concurrency}.txt"
     spy = subprocess.Popen([py_spy, "record", "--pid", str(system.proc.popen.pid), "--rate", "500", "--format", "raw",
-                            "--output", str(raw), "--duration", str(int(seconds))],
+                            "--output", str(raw), "--duration", str(int(seconds)), *(["--idle"] if idle else [])],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(0.5)
-    wrk(system, 32, seconds, cpu, workdir)
+    wrk(system, concurrency, seconds, cpu, workdir)
     _, err = spy.communicate(timeout=seconds + 30)
     if spy.returncode != 0 or not raw.exists():
         return f"py-spy failed ({spy.returncode}): {err.decode(errors='replace')[-500:]}"
@@ -469,8 +471,10 @@ def main() -> int:
     parser.add_argument("--ready-timeout", type=float, default=120.0)
     parser.add_argument("--json", type=Path, help="also write the raw runs here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, configs)")
-    parser.add_argument("--profile", metavar="SYSTEM", help="after measuring, profile this proxy with py-spy at c=32")
+    parser.add_argument("--profile", metavar="SYSTEM[,SYSTEM]", help="after measuring, profile these proxies with py-spy")
     parser.add_argument("--profile-seconds", type=float, default=10.0)
+    parser.add_argument("--profile-concurrency", type=int, default=32)
+    parser.add_argument("--profile-idle", action="store_true", help="sample waiting threads too (wall-time shares)")
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "py-spy", help="py-spy executable")
     args = parser.parse_args()
 
@@ -505,7 +509,8 @@ def main() -> int:
             if system is None:
                 raise RuntimeError(f"--profile {name}: not a running proxy in this run")
             print(f"  profiling {name}", file=sys.stderr)
-            profiles[name] = profile(system, args.profile_seconds, load_cpu, workdir, args.py_spy)
+            profiles[name] = profile(system, args.profile_seconds, args.profile_concurrency, args.profile_idle,
+                                     load_cpu, workdir, args.py_spy)
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -522,7 +527,8 @@ def main() -> int:
           f"{load_before[0]:.2f} before, {load_after[0]:.2f} after\n")
     print(report(results, args))
     for name, text in profiles.items():
-        print(f"\n### py-spy profile of {name} at c=32 ({args.profile_seconds:g} s)\n\n{text}")
+        print(f"\n### py-spy profile of {name} at c={args.profile_concurrency} ({args.profile_seconds:g} s"
+              f"{', idle threads included' if args.profile_idle else ''})\n\n{text}")
     if args.json:
         args.json.write_text(json.dumps({k: asdict(v) for k, v in results.items()}, indent=2))
     return 0

@@ -6,12 +6,12 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import httpx
 import uvicorn
-
 from unhardcoded.server.app import create_app
 from unhardcoded.server.config import parse_config, sha256_hex
 from unhardcoded.server.host import Host, build_host
@@ -54,7 +54,7 @@ class RouterServer:
         self.port = 0
         self._clients: dict[tuple[str | None, str], Any] = {}
 
-    def start(self) -> "RouterServer":
+    def start(self) -> RouterServer:
         self.thread.start()
         deadline = time.monotonic() + 15
         while not self.server.started:

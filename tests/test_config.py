@@ -1,12 +1,10 @@
 """The host configuration: embedded defaults, the documented TOML file, env-var secrets."""
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 
 import pytest
-
 from unhardcoded.server.config import (
     ConfigError,
     load_config,
@@ -58,8 +56,9 @@ def test_documented_example_is_valid_and_matches_defaults(tmp_path):
 
 
 def test_file_overrides_and_adds(tmp_path):
+    digest = sha256_hex("k1")
     (tmp_path / "c.toml").write_text(
-        """
+        f"""
 [server]
 port = 9999
 [store]
@@ -76,11 +75,11 @@ base_url = "http://127.0.0.1:11434/v1"
 keyless = true
 [[workspaces]]
 id = "acme"
-key_sha256 = ["%s"]
+key_sha256 = ["{digest}"]
 [[workspaces]]
 id = "beta"
 key_env = "BETA_KEY"
-""" % sha256_hex("k1"))
+""")
     cfg = load_config(str(tmp_path / "c.toml"), env={})
     assert cfg.port == 9999
     assert cfg.store_url == f"sqlite://{tmp_path}/traces.db"

@@ -7,7 +7,6 @@ import time
 
 import openai
 import pytest
-
 from fakes.fixtures import fake_upstream, fake_upstream_server  # noqa: F401
 from server_fixtures import model, policy, running_router, write_catalog
 
@@ -218,6 +217,10 @@ def test_rank_returns_verdicts_without_inference(router, fake_upstream):  # noqa
     assert [v["model"] for v in page["verdicts"]] == ["m-gem"] and page["requirements"]["tools"] is True
     rejected = post(router, "/x/rank", {"policy_ir": POLICY, "status": "rejected"}).json()
     assert [v["model"] for v in rejected["verdicts"]] == ["m-gem"]
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    with_tools = post(router, "/x/rank", {"policy_ir": POLICY, "messages": USER, "tools": tools,
+                                          "max_tokens": 100}).json()
+    assert with_tools["requirements"]["tools"] is True and with_tools["requirements"]["max_tokens"] == 100
 
 
 def test_rank_errors(router):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import openai
 import pytest
-
 from fakes.fixtures import fake_upstream, fake_upstream_server  # noqa: F401
 from server_fixtures import model, policy, running_router, write_catalog
 

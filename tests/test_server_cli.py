@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from unhardcoded.server.cli import banner, serve_main
 from unhardcoded.server.config import load_config
 from unhardcoded.server.host import build_host

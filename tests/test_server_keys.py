@@ -5,7 +5,6 @@ import logging
 
 import openai
 import pytest
-
 from fakes.fixtures import fake_upstream, fake_upstream_server  # noqa: F401
 from server_fixtures import model, policy, running_router, write_catalog
 

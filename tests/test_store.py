@@ -7,11 +7,15 @@ import uuid
 
 import orjson
 import pytest
-
+from unhardcoded.router.trace import new_trace_id
 from unhardcoded.store import BadCursor, SQLiteStore, StoreError, open_store
 from unhardcoded.store.base import ms_to_iso
 
 PG_URL = os.environ.get("UNHARDCODED_TEST_PG_URL")
+
+
+def _tid(ms: int) -> str:
+    return new_trace_id(ms)
 
 
 def _trace(trace_id: str, created_ms: int, *, label: str | None = "policy:support", selected: str | None = "m-a",
@@ -44,22 +48,21 @@ def ws():
 
 
 def test_save_and_get_roundtrip(store, ws):
-    trace = _trace("tr_1", 1_700_000_000_000 + 1)
-    trace["trace"] = f"tr_{uuid.uuid4().hex}"
+    trace = _trace(_tid(1_700_000_000_001), 1_700_000_000_001)
     store.save_trace(ws, trace)
     assert store.get_trace(ws, trace["trace"]) == trace
     assert orjson.loads(store.get_trace_json(ws, trace["trace"])) == trace
 
 
 def test_prebuilt_body_is_stored_verbatim(store, ws):
-    trace = _trace(f"tr_{uuid.uuid4().hex}", 1_700_000_000_000)
+    trace = _trace(_tid(1_700_000_000_000), 1_700_000_000_000)
     body = orjson.dumps(trace)
     store.save_trace(ws, trace, body)
     assert store.get_trace_json(ws, trace["trace"]) == body
 
 
 def test_other_workspace_cannot_read(store, ws):
-    trace = _trace(f"tr_{uuid.uuid4().hex}", 1_700_000_000_000)
+    trace = _trace(_tid(1_700_000_000_000), 1_700_000_000_000)
     store.save_trace(ws, trace)
     assert store.get_trace(ws + "-other", trace["trace"]) is None
     items, _ = store.list_traces(ws + "-other")
@@ -70,7 +73,7 @@ def test_history_pages_newest_first_with_cursor(store, ws):
     base = 1_700_000_000_000
     ids = []
     for i in range(7):
-        tid = f"tr_{base + i:012x}{uuid.uuid4().hex[:8]}"
+        tid = _tid(base + i)
         ids.append(tid)
         store.save_trace(ws, _trace(tid, base + i))
     seen = []
@@ -91,7 +94,7 @@ def test_history_pages_newest_first_with_cursor(store, ws):
 
 def test_same_millisecond_traces_are_not_skipped_by_the_cursor(store, ws):
     ms = 1_700_000_500_000
-    ids = sorted(f"tr_{ms:012x}{uuid.uuid4().hex[:8]}" for _ in range(5))
+    ids = sorted(_tid(ms) for _ in range(5))
     for tid in ids:
         store.save_trace(ws, _trace(tid, ms))
     seen, cursor = [], None
@@ -105,9 +108,9 @@ def test_same_millisecond_traces_are_not_skipped_by_the_cursor(store, ws):
 
 def test_filters_label_model_and_time(store, ws):
     base = 1_700_000_000_000
-    store.save_trace(ws, _trace("tr_a" + uuid.uuid4().hex, base, label="policy:a", selected="m-1"))
-    store.save_trace(ws, _trace("tr_b" + uuid.uuid4().hex, base + 1000, label="policy:b", selected="m-1"))
-    store.save_trace(ws, _trace("tr_c" + uuid.uuid4().hex, base + 2000, label="policy:a", selected="m-2"))
+    store.save_trace(ws, _trace(_tid(base), base, label="policy:a", selected="m-1"))
+    store.save_trace(ws, _trace(_tid(base + 1000), base + 1000, label="policy:b", selected="m-1"))
+    store.save_trace(ws, _trace(_tid(base + 2000), base + 2000, label="policy:a", selected="m-2"))
     assert [i["label"] for i in store.list_traces(ws, label="policy:a")[0]] == ["policy:a", "policy:a"]
     assert [i["selected"] for i in store.list_traces(ws, model="m-1")[0]] == ["m-1", "m-1"]
     window = store.list_traces(ws, since=ms_to_iso(base + 500), until=ms_to_iso(base + 2000))[0]
@@ -118,6 +121,8 @@ def test_filters_label_model_and_time(store, ws):
 def test_bad_cursor_is_rejected(store, ws):
     with pytest.raises(BadCursor):
         store.list_traces(ws, cursor="not-a-cursor!!")
+    with pytest.raises(BadCursor):
+        store.list_traces(ws, cursor="aGVsbG8")  # valid base64, not a trace id
 
 
 def test_catalog_snapshots_are_content_addressed(store):

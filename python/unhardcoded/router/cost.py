@@ -7,7 +7,8 @@ extension field or in `meta`), otherwise at `price_in`. Reasoning tokens are out
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def _number(value: Any) -> float | None:

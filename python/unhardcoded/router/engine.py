@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterable, Mapping
+from typing import Any
 
 import orjson
 
@@ -78,7 +79,7 @@ class _Attempt:
 
 
 class _PolicyInfo:
-    __slots__ = ("term", "mutates")
+    __slots__ = ("mutates", "term")
 
     def __init__(self, term: Any):
         self.term = term
@@ -268,11 +269,16 @@ class Engine:
                 self._hop(record, model_id, nxt, last, t_attempt)
                 continue
             try:
-                try:
-                    async with asyncio.timeout_at(min(loop.time() + self.timeouts.attempt, overall)):
-                        response = await adapter.complete(model.upstream, outgoing)
-                except TimeoutError:
-                    raise _Timeout(self._deadline_text()) from None
+                limit = min(self.timeouts.attempt, overall - loop.time())
+                if _own_limit(adapter) <= limit:
+                    # The adapter's own total deadline is the tighter one: no second timer needed.
+                    response = await adapter.complete(model.upstream, outgoing)
+                else:
+                    try:
+                        async with asyncio.timeout(limit):
+                            response = await adapter.complete(model.upstream, outgoing)
+                    except TimeoutError:
+                        raise _Timeout(self._deadline_text()) from None
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # every failure becomes a hop or ends the call
@@ -398,6 +404,12 @@ class Engine:
                 if state != "done":
                     record["status"] = "error"
                     record["error"] = {"code": "cancelled", "message": "The client stopped reading the stream."}
+
+
+def _own_limit(adapter: Any) -> float:
+    """The whole-attempt deadline an adapter enforces itself (ProviderSettings.total_timeout), or inf."""
+    limit = getattr(getattr(adapter, "settings", None), "total_timeout", None)
+    return float(limit) if isinstance(limit, (int, float)) and not isinstance(limit, bool) else float("inf")
 
 
 def _ms(t0: float) -> float:

@@ -6,7 +6,8 @@ reported as a diff. Flow traces are replayed node by node by unhardcoded.flows.r
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 # Members of a finished trace, in the order they are written.
 TRACE_ORDER = ("object", "trace", "label", "kind", "policy", "catalog", "requirements", "seed", "providers",
@@ -12,9 +13,24 @@ TRACE_ORDER = ("object", "trace", "label", "kind", "policy", "catalog", "require
                "usage", "status", "error", "started", "ended", "created")
 
 
-def new_trace_id() -> str:
-    """`tr_` + 12 hex of epoch ms + 16 random hex: unique, and sorts by creation time."""
-    return f"tr_{int(time.time() * 1000):012x}{os.urandom(8).hex()}"
+def new_trace_id(ms: int | None = None) -> str:
+    """`tr_` + 12 hex of the epoch millisecond the call arrived + 16 random hex: unique, and sorts by
+    creation time (the store pages history by id)."""
+    if ms is None:
+        ms = int(time.time() * 1000)
+    return f"tr_{ms:012x}{os.urandom(8).hex()}"
+
+
+def trace_id_ms(trace_id: str) -> int | None:
+    try:
+        return int(trace_id[3:15], 16) if trace_id.startswith("tr_") and len(trace_id) >= 15 else None
+    except ValueError:
+        return None
+
+
+def ms_iso(ms: int) -> str:
+    sec, milli = divmod(ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(sec)) + f"{milli:03d}Z"
 
 
 _second = [-1, ""]  # the formatted prefix of the current second: strftime runs once a second
@@ -37,7 +53,10 @@ def finish_trace(record: Mapping[str, Any], *, trace_id: str, label: str | None,
     for key, value in record.items():
         if key not in trace:
             trace[key] = value
-    trace["created"] = created or record.get("ended") or now_iso()
+    if created is None:
+        ms = trace_id_ms(trace_id)
+        created = ms_iso(ms) if ms is not None else now_iso()
+    trace["created"] = created   # when the call arrived: the time in its id
     return trace
 
 

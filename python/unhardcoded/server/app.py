@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import orjson
@@ -17,11 +18,25 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .._core import UnhardcodedError, parse_request
+from .._core import (
+    Catalog,
+    NoCandidates,
+    Policy,
+    UnhardcodedError,
+    canonicalize,
+    parse_request,
+)
 from ..router.engine import CallResult, RouteFailed, StreamResult
-from ..router.trace import finish_trace, new_trace_id
-from ..store import BadCursor
-from .errors import ApiError, api_error_response, envelope, error_response, from_core_error
+from ..router.replay import replay_policy
+from ..router.trace import finish_trace, new_trace_id, reason_text
+from ..store import BadCursor, iso_to_ms
+from .errors import (
+    ApiError,
+    api_error_response,
+    envelope,
+    error_response,
+    from_core_error,
+)
 from .host import Host
 
 log = logging.getLogger("unhardcoded.server")
@@ -368,25 +383,11 @@ def _policy_stream(host: Host, workspace: str, trace_id: str, label: str | None,
 
 # --- flows -----------------------------------------------------------------------------------------
 
-def _flows() -> Any:
+def _flow_attr(name: str) -> Any:
+    """flows is imported on first use: a host that never sees a flow_ir never loads it."""
     import importlib
 
-    return importlib.import_module("unhardcoded.flows")
-
-
-def _flow_attr(name: str) -> Any:
-    module = _flows()
-    found = getattr(module, name, None)
-    if found is None:
-        import importlib
-
-        for sub in ("executor", "preview", "replay", "outcome"):
-            found = getattr(importlib.import_module(f"unhardcoded.flows.{sub}"), name, None)
-            if found is not None:
-                break
-    if found is None:
-        raise ApiError(500, "internal_error", "Flow execution is not available on this host.")
-    return found
+    return getattr(importlib.import_module("unhardcoded.flows"), name)
 
 
 def _flow_final_node(flow: Any) -> str | None:
@@ -443,8 +444,6 @@ def _int_member(data: dict, name: str, default: int | None, lo: int, hi: int) ->
 
 
 async def rank(request: Request) -> Response:
-    from .._core import NoCandidates
-
     host: Host = request.app.state.host
     _authorize(host, request)
     body = await _read_json_body(host, request)
@@ -480,8 +479,6 @@ async def rank(request: Request) -> Response:
                                "verdicts": verdicts})
     except UnhardcodedError as exc:
         raise from_core_error(exc) from None
-    from ..router.trace import reason_text
-
     counts = result.counts()
     out = {
         "object": "rank",
@@ -573,8 +570,6 @@ def _time_param(value: str | None, name: str) -> Any:
         return None
     if value.isdigit():
         return int(value)
-    from ..store import iso_to_ms
-
     try:
         return iso_to_ms(value)
     except ValueError:
@@ -602,17 +597,12 @@ async def list_traces(request: Request) -> Response:
 
 
 async def replay(request: Request) -> Response:
-    from .._core import Catalog, UnhardcodedError as CoreError
-    from ..router.replay import replay_policy
-
     host: Host = request.app.state.host
     workspace = _authorize(host, request)
     body = await _read_json_body(host, request)
     try:
-        from .._core import canonicalize
-
         canonicalize(body)  # strict JSON: duplicate keys and the rest rejected like every other body
-    except CoreError as exc:
+    except UnhardcodedError as exc:
         raise from_core_error(exc) from None
     data = orjson.loads(body)
     if not isinstance(data, dict):
@@ -649,12 +639,10 @@ async def replay(request: Request) -> Response:
         return json_response(out)
     term = None
     if "policy_ir" in data:
-        from .._core import Policy
-
         catalog_for_admission = host.catalog if against == "current" else snapshot
         try:
             term = orjson.loads(Policy.admit(orjson.dumps(data["policy_ir"]), fields=catalog_for_admission).canonical)
-        except CoreError as exc:
+        except UnhardcodedError as exc:
             err = from_core_error(exc)
             err.param = "/policy_ir" + (err.param or "")
             raise err from None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from .errors import ApiError
 

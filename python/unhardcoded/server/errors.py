@@ -6,7 +6,8 @@ Statuses are the ones the official SDKs map to typed exceptions: 400 BadRequestE
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 from starlette.responses import Response

@@ -6,16 +6,25 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import httpx
 import orjson
 
-from ..router.engine import Engine, Timeouts as EngineTimeouts
+from ..router.engine import Engine
+from ..router.engine import Timeouts as EngineTimeouts
 from ..store import StoreError, TraceStore, open_store
 from .auth import KeyIndex, RateLimiter
-from .config import Config, ConfigError, ProviderConfig, provider_key, provider_ready, sha256_hex
+from .config import (
+    Config,
+    ConfigError,
+    ProviderConfig,
+    provider_key,
+    provider_ready,
+    sha256_hex,
+)
 
 log = logging.getLogger("unhardcoded.server")
 

@@ -180,6 +180,14 @@ _SCHEMAS: dict[str, Any] = {
                        "version": {"type": "string"}, "term": {}, "order": {"type": "array"},
                        "nodes": {"type": "array"}, "preview": {"type": "array"}},
     },
+    "PolicyNormalizeRequest": {
+        "type": "object", "required": ["policy_ir"],
+        "properties": {"policy_ir": _POLICY_TERM},
+    },
+    "FlowNormalizeRequest": {
+        "type": "object", "required": ["flow_ir"],
+        "properties": {"flow_ir": _FLOW_TERM},
+    },
     "ReplayRequest": {
         "type": "object", "required": ["trace_id"], "additionalProperties": False,
         "properties": {"trace_id": {"type": "string"}, "against": {"type": "string", "enum": ["snapshot", "current"]},
@@ -217,10 +225,10 @@ def document() -> dict[str, Any]:
         "/x/rank": _post("Dry run: per-model verdicts, winner and cascade without inference.", "RankRequest",
                          _json(_ref("RankResult"), "The ranking."), (400, 401, 413, 415, 429)),
         "/x/policy/normalize": _post("Admit a policy_ir: canonical form, fingerprint and grammar version.",
-                                     "RankRequest", _json(_ref("Normalized"), "The admitted policy."),
+                                     "PolicyNormalizeRequest", _json(_ref("Normalized"), "The admitted policy."),
                                      (400, 401, 413, 415, 429)),
         "/x/flow/normalize": _post("Admit a flow_ir: canonical form, fingerprint, order and each llm node's preview.",
-                                   "ChatCompletionRequest", _json(_ref("Normalized"), "The admitted flow."),
+                                   "FlowNormalizeRequest", _json(_ref("Normalized"), "The admitted flow."),
                                    (400, 401, 413, 415, 429)),
         "/x/fields": {"get": {"summary": "The field vocabulary (core + this host's extensions) and capabilities.",
                               "responses": {"200": _json({"type": "object"}, "Fields and capabilities."),

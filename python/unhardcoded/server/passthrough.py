@@ -3,8 +3,8 @@ one pooled httpx.AsyncClient): no admission, routing or trace. Used only as the 
 router's overhead is measured against (benches/); never served to users."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 import httpx
 from starlette.applications import Starlette

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .base import BadCursor, StoreError, TraceStore, iso_to_ms, ms_to_iso
 from .sqlite import SQLiteStore
 
-__all__ = ["BadCursor", "StoreError", "TraceStore", "SQLiteStore", "open_store", "iso_to_ms", "ms_to_iso"]
+__all__ = ["BadCursor", "SQLiteStore", "StoreError", "TraceStore", "iso_to_ms", "ms_to_iso", "open_store"]
 
 
 def open_store(url: str) -> TraceStore:

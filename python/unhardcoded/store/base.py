@@ -2,6 +2,11 @@
 
 A trace is stored as its JSON text plus a few summary columns the history view filters and
 pages on, so listing never parses bodies. Catalog snapshots are stored once per fingerprint.
+
+Trace ids sort by creation time (`tr_` + 12 hex digits of the epoch millisecond the call arrived +
+random hex, router/trace.py), and a trace's `created` is that same millisecond; history is ordered
+by id, newest first, and time bounds are id bounds. The key is (workspace, id): a lookup by id
+names the workspace, so one workspace can never read another's trace.
 """
 from __future__ import annotations
 
@@ -50,12 +55,12 @@ def iso_to_ms(value: str) -> int:
         text = text[:-1] + "+00:00"
     moment = _dt.datetime.fromisoformat(text)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_dt.timezone.utc)
+        moment = moment.replace(tzinfo=_dt.UTC)
     return int(round(moment.timestamp() * 1000))
 
 
 def ms_to_iso(ms: int) -> str:
-    moment = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.timezone.utc)
+    moment = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
@@ -69,26 +74,31 @@ def time_bound_ms(value: Any) -> int | None:
         return value
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
+            value = value.replace(tzinfo=_dt.UTC)
         return int(round(value.timestamp() * 1000))
     if isinstance(value, str):
         return iso_to_ms(value)
     raise ValueError("a time bound must be an ISO-8601 timestamp or epoch milliseconds")
 
 
-def encode_cursor(created_ms: int, trace_id: str) -> str:
-    raw = f"{created_ms}.{trace_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def encode_cursor(trace_id: str) -> str:
+    return base64.urlsafe_b64encode(trace_id.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[int, str]:
+def decode_cursor(cursor: str) -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
-        ms_text, trace_id = raw.split(".", 1)
-        return int(ms_text), trace_id
+        trace_id = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
     except (ValueError, UnicodeError) as exc:
         raise BadCursor("the cursor is not one this server issued") from exc
+    if not trace_id.startswith("tr_"):
+        raise BadCursor("the cursor is not one this server issued")
+    return trace_id
+
+
+def id_bound(ms: int) -> str:
+    """The smallest trace id created at `ms` (ids are tr_ + 12 hex digits of epoch ms + random)."""
+    return f"tr_{max(ms, 0):012x}"
 
 
 def summary_row(trace: dict[str, Any]) -> tuple[Any, ...]:

@@ -16,6 +16,7 @@ from .base import (
     clamp_limit,
     decode_cursor,
     encode_cursor,
+    id_bound,
     summary_row,
     time_bound_ms,
     trace_body,
@@ -23,8 +24,8 @@ from .base import (
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS uh_traces (
-        id TEXT PRIMARY KEY,
         workspace TEXT NOT NULL,
+        id TEXT NOT NULL,
         label TEXT,
         kind TEXT NOT NULL,
         selected TEXT,
@@ -34,11 +35,11 @@ _SCHEMA = (
         latency_ms DOUBLE PRECISION,
         created TEXT NOT NULL,
         created_ms BIGINT NOT NULL,
-        body BYTEA NOT NULL
+        body BYTEA NOT NULL,
+        PRIMARY KEY (workspace, id)
     )""",
-    "CREATE INDEX IF NOT EXISTS uh_traces_by_time ON uh_traces (workspace, created_ms DESC, id DESC)",
-    "CREATE INDEX IF NOT EXISTS uh_traces_by_label ON uh_traces (workspace, label, created_ms DESC, id DESC)",
-    "CREATE INDEX IF NOT EXISTS uh_traces_by_model ON uh_traces (workspace, selected, created_ms DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS uh_traces_by_label ON uh_traces (workspace, label, id)",
+    "CREATE INDEX IF NOT EXISTS uh_traces_by_model ON uh_traces (workspace, selected, id)",
     """CREATE TABLE IF NOT EXISTS uh_catalogs (
         fingerprint TEXT PRIMARY KEY,
         body BYTEA NOT NULL,
@@ -67,6 +68,7 @@ def _redacted(url: str) -> str:
 
 class PostgresStore:
     inline = False
+    _table = "uh_traces"
 
     def __init__(self, url: str):
         try:
@@ -121,8 +123,8 @@ class PostgresStore:
         self._run(_INSERT_TRACE, (row[0], workspace_id, *row[1:], trace_body(trace, body)))
 
     def get_trace_json(self, workspace_id: str, trace_id: str) -> bytes | None:
-        found = self._run("SELECT body FROM uh_traces WHERE id = %s AND workspace = %s",
-                          (trace_id, workspace_id), fetch="one")
+        found = self._run("SELECT body FROM uh_traces WHERE workspace = %s AND id = %s",
+                          (workspace_id, trace_id), fetch="one")
         return bytes(found[0]) if found else None
 
     def get_trace(self, workspace_id: str, trace_id: str) -> dict[str, Any] | None:
@@ -144,26 +146,28 @@ class PostgresStore:
         lo = time_bound_ms(since)
         hi = time_bound_ms(until)
         if lo is not None:
-            clauses.append("created_ms >= %s")
-            params.append(lo)
+            clauses.append("id >= %s")
+            params.append(id_bound(lo))
         if hi is not None:
-            clauses.append("created_ms < %s")
-            params.append(hi)
+            clauses.append("id < %s")
+            params.append(id_bound(hi))
         if cursor:
-            c_ms, c_id = decode_cursor(cursor)
-            clauses.append("(created_ms < %s OR (created_ms = %s AND id < %s))")
-            params.extend((c_ms, c_ms, c_id))
+            clauses.append("id < %s")
+            params.append(decode_cursor(cursor))
         sql = (
-            "SELECT id, label, kind, selected, status, policy, cost, latency_ms, created, created_ms"
-            f" FROM uh_traces WHERE {' AND '.join(clauses)} ORDER BY created_ms DESC, id DESC LIMIT %s"
+            "SELECT id, label, kind, selected, status, policy, cost, latency_ms, created"
+            f" FROM {self._table} WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT %s"
         )
         params.append(page + 1)
-        rows = self._run(sql, params, fetch="all") or []
+        rows = self._rows(sql, params)
         more = len(rows) > page
         rows = rows[:page]
-        items = [dict(zip(SUMMARY_FIELDS, r[:9])) for r in rows]
-        next_cursor = encode_cursor(rows[-1][9], rows[-1][0]) if more and rows else None
+        items = [dict(zip(SUMMARY_FIELDS, r)) for r in rows]
+        next_cursor = encode_cursor(rows[-1][0]) if more and rows else None
         return items, next_cursor
+
+    def _rows(self, sql: str, params: list[Any]) -> list[tuple]:
+        return self._run(sql, params, fetch="all") or []
 
     # catalog snapshots ----------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from .base import (
     clamp_limit,
     decode_cursor,
     encode_cursor,
+    id_bound,
     summary_row,
     time_bound_ms,
     trace_body,
@@ -23,8 +24,8 @@ from .base import (
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS traces (
-    id TEXT PRIMARY KEY,
     workspace TEXT NOT NULL,
+    id TEXT NOT NULL,
     label TEXT,
     kind TEXT NOT NULL,
     selected TEXT,
@@ -34,11 +35,12 @@ CREATE TABLE IF NOT EXISTS traces (
     latency_ms REAL,
     created TEXT NOT NULL,
     created_ms INTEGER NOT NULL,
-    body BLOB NOT NULL
+    body BLOB NOT NULL,
+    PRIMARY KEY (workspace, id)
 );
-CREATE INDEX IF NOT EXISTS traces_by_time ON traces (workspace, created_ms DESC, id DESC);
-CREATE INDEX IF NOT EXISTS traces_by_label ON traces (workspace, label, created_ms DESC, id DESC);
-CREATE INDEX IF NOT EXISTS traces_by_model ON traces (workspace, selected, created_ms DESC, id DESC);
+-- Only two b-trees per insert besides the table (the key and the label index): every extra index
+-- is another WAL page written inline on each call. A model filter scans the workspace's key range.
+CREATE INDEX IF NOT EXISTS traces_by_label ON traces (workspace, label, id);
 CREATE TABLE IF NOT EXISTS catalogs (
     fingerprint TEXT PRIMARY KEY,
     body BLOB NOT NULL,
@@ -58,6 +60,7 @@ _INSERT_TRACE = (
 
 class SQLiteStore:
     inline = True
+    _table = "traces"
 
     def __init__(self, path: str):
         self.path = path
@@ -90,7 +93,7 @@ class SQLiteStore:
     def get_trace_json(self, workspace_id: str, trace_id: str) -> bytes | None:
         with self._lock:
             found = self._db.execute(
-                "SELECT body FROM traces WHERE id = ? AND workspace = ?", (trace_id, workspace_id)
+                "SELECT body FROM traces WHERE workspace = ? AND id = ?", (workspace_id, trace_id)
             ).fetchone()
         return bytes(found[0]) if found else None
 
@@ -113,27 +116,29 @@ class SQLiteStore:
         lo = time_bound_ms(since)
         hi = time_bound_ms(until)
         if lo is not None:
-            clauses.append("created_ms >= ?")
-            params.append(lo)
+            clauses.append("id >= ?")
+            params.append(id_bound(lo))
         if hi is not None:
-            clauses.append("created_ms < ?")
-            params.append(hi)
+            clauses.append("id < ?")
+            params.append(id_bound(hi))
         if cursor:
-            c_ms, c_id = decode_cursor(cursor)
-            clauses.append("(created_ms < ? OR (created_ms = ? AND id < ?))")
-            params.extend((c_ms, c_ms, c_id))
+            clauses.append("id < ?")
+            params.append(decode_cursor(cursor))
         sql = (
-            "SELECT id, label, kind, selected, status, policy, cost, latency_ms, created, created_ms"
-            f" FROM traces WHERE {' AND '.join(clauses)} ORDER BY created_ms DESC, id DESC LIMIT ?"
+            "SELECT id, label, kind, selected, status, policy, cost, latency_ms, created"
+            f" FROM {self._table} WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?"
         )
         params.append(page + 1)
-        with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
+        rows = self._rows(sql, params)
         more = len(rows) > page
         rows = rows[:page]
-        items = [dict(zip(SUMMARY_FIELDS, r[:9])) for r in rows]
-        next_cursor = encode_cursor(rows[-1][9], rows[-1][0]) if more and rows else None
+        items = [dict(zip(SUMMARY_FIELDS, r)) for r in rows]
+        next_cursor = encode_cursor(rows[-1][0]) if more and rows else None
         return items, next_cursor
+
+    def _rows(self, sql: str, params: list[Any]) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
 
     # catalog snapshots ----------------------------------------------------------------------------
 

@@ -663,101 +663,23 @@ fn columnar_filter_agrees_with_a_per_model_reading_of_the_spec() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Timing harness: `cargo test --release -p unhardcoded-core --test eval -- --ignored --nocapture`
-
-fn synthetic_json(n: usize) -> String {
-    let mut g = Lcg(SplitMix64::new(20261122));
-    let providers = ["openai", "anthropic", "gemini", "mistral", "groq", "together", "bedrock", "openrouter"];
-    let caps = ["supports_tools", "supports_json_mode", "supports_vision", "supports_streaming", "supports_system_messages"];
-    let mut out = String::from(r#"{"format":"unhardcoded-catalog/v1","fields":[],"models":["#);
-    for i in 0..n {
-        if i > 0 {
-            out.push(',');
-        }
-        let p = providers[g.below(8) as usize];
-        let price_in = (g.below(1000) + 1) as f64 / 100.0;
-        let price_out = price_in * [1.0, 2.0, 3.0, 4.0, 5.0, 8.0][g.below(6) as usize];
-        let set: Vec<String> = caps.iter().filter(|_| g.chance(60)).map(|c| format!("\"{c}\"")).collect();
-        out.push_str(&format!(
-            r#"{{"id":"{p}/model-{i:07}","provider":"{p}","family":"fam-{}","region":"{}","price_in":{price_in},"price_out":{},"context":{},"max_output":{},"bench_intelligence":{},"latency_ms":{},"throughput_tps":{},"cap_tools":{},"cap_json":{},"in_image":{},"disabled":{},"capabilities":[{}],"meta":{{"upstream":"model-{i:07}"}}}}"#,
-            g.below(20),
-            ["global", "us", "eu"][g.below(3) as usize],
-            if g.chance(96) { format!("{:.2}", price_out) } else { "null".into() },
-            [8192, 32768, 128000, 200000][g.below(4) as usize],
-            [512, 4096, 8192, 16384][g.below(4) as usize],
-            g.below(1000) as f64 / 1000.0,
-            g.below(2000),
-            g.below(300),
-            g.chance(75),
-            g.chance(60),
-            g.chance(40),
-            g.chance(4),
-            set.join(",")
-        ));
-    }
-    out.push_str("]}");
-    out
-}
-
 #[test]
-#[ignore = "timing harness; run in release with --ignored --nocapture"]
-fn timing_harness() {
-    use std::time::Instant;
-    let quickstart = policy_text(
-        r#"["and", ["meets_req"], ["not", ["is", "disabled"]], ["has_cap", "supports_tools"], ["cmp", "bench_intelligence", "ge", 0.5], ["cmp", "price_out", "le", 5]]"#,
-        CHEAPEST,
-        r#"["argmax"]"#,
-    );
-    let req = req_tokens(23, Some(1024));
-    for n in [1_000usize, 100_000, 1_000_000] {
-        let text = synthetic_json(n);
-        let t = Instant::now();
-        let cat = Catalog::from_json(text.as_bytes()).unwrap();
-        let build = t.elapsed();
-        let p = admit(&quickstart, &cat);
-        let reps = (2_000_000 / n).clamp(5, 200);
-        let mut best = f64::INFINITY;
-        let mut total = 0.0;
-        let mut survivors = 0;
-        for _ in 0..reps {
-            let t = Instant::now();
-            let o = evaluate(&p, &cat, &req, None, None);
-            let dt = t.elapsed().as_secs_f64();
-            best = best.min(dt);
-            total += dt;
-            survivors = o.cascade.len();
-        }
-        println!(
-            "n={n:>8}  build {:>8.1} ms ({:.0} MB json)  evaluate best {:>8.3} ms  mean {:>8.3} ms  cascade {survivors}",
-            build.as_secs_f64() * 1e3,
-            text.len() as f64 / 1e6,
-            best * 1e3,
-            total / reps as f64 * 1e3
-        );
-    }
-}
-
-#[test]
-#[ignore = "timing harness"]
-fn timing_build_breakdown() {
-    use std::time::Instant;
-    for n in [100_000usize, 300_000] {
-        let text = synthetic_json(n);
-        let t = Instant::now();
-        let v = unhardcoded_core::json::parse(text.as_bytes(), unhardcoded_core::json::Limits::CATALOG, Code::InvalidCatalog).unwrap();
-        let parse = t.elapsed();
-        let v2 = v.clone();
-        let t = Instant::now();
-        drop(v2);
-        let dropping = t.elapsed();
-        let t = Instant::now();
-        let cat = Catalog::from_owned_value(v).unwrap();
-        let build = t.elapsed();
-        println!("drop {:?}", dropping);
-        let t = Instant::now();
-        let c = cat.to_canonical();
-        let canon = t.elapsed();
-        println!("n={n} parse {:?} build {:?} canonical {:?} ({} bytes)", parse, build, canon, c.len());
-    }
+fn per_model_accessors_agree_with_the_verdicts() {
+    let cat = shop();
+    let p = admit(&policy_text(QUICKSTART_FILTER, CHEAPEST, r#"["top_k", 1, ["argmax"]]"#), &cat);
+    let o = evaluate(&p, &cat, &req_tokens(500, Some(1024)), None, None);
+    let a = cat.index_of("a-cheap").unwrap();
+    let b = cat.index_of("b-mid").unwrap();
+    let h = cat.index_of("h-smallctx").unwrap();
+    assert_eq!((o.status(a), o.rank(a), o.score(a), o.blame(a)), (Some(Status::Winner), Some(0), Some(0.0), None));
+    // Cut by top_k: rejected, no rank, but scored, and blamed on the top_k node.
+    assert_eq!((o.status(b), o.rank(b), o.score(b)), (Some(Status::Rejected), None, Some(-1.0)));
+    assert_eq!(p.node(o.blame(b).unwrap()).unwrap().path, "/4");
+    assert_eq!(o.reason(h), Some("context"));
+    assert_eq!(p.node(o.blame(h).unwrap()).unwrap().path, "/2/1");
+    assert_eq!(o.reason(b), None);
+    assert_eq!(o.survivors(), &[a as u32, b as u32]);
+    assert_eq!(o.status(cat.len()), None);
+    let counts = o.counts();
+    assert_eq!((counts.winner, counts.passed, counts.rejected), (1, 0, cat.len() - 1));
 }

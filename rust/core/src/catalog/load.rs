@@ -548,6 +548,8 @@ impl Builder {
         if let Some(order) = self.sort_order()? {
             self.permute(&order);
         }
+        let mut strings_sorted: Vec<u32> = (0..self.strings.len()).filter_map(|i| u32::try_from(i).ok()).collect();
+        strings_sorted.sort_unstable_by(|&a, &b| self.strings.get(a as usize).cmp(&self.strings.get(b as usize)));
         let mut catalog = Catalog {
             vocab: self.vocab,
             declared: self.declared,
@@ -555,6 +557,7 @@ impl Builder {
             ids: self.ids,
             columns: self.columns,
             strings: self.strings,
+            strings_sorted,
             caps_words: self.caps_words,
             caps: self.caps,
             caps_present: self.caps_present,

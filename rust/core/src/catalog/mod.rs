@@ -87,6 +87,8 @@ pub struct Catalog {
     ids: Vec<String>,
     columns: Vec<Column>,
     strings: Vec<String>,
+    /// `strings` positions in ascending string order, for lookups by value.
+    strings_sorted: Vec<u32>,
     caps_words: usize,
     caps: Vec<u64>,
     caps_present: Vec<bool>,
@@ -210,10 +212,11 @@ impl Catalog {
 
     /// The index of an interned string, if any model carries it in a string field.
     pub fn string_index(&self, s: &str) -> Option<u32> {
-        // The table is small (providers, families, regions): a scan at evaluation setup is cheaper
-        // than keeping a hash map alive for the catalog's lifetime.
-        let pos = self.strings.iter().position(|t| t == s)?;
-        u32::try_from(pos).ok()
+        let at = self
+            .strings_sorted
+            .binary_search_by(|&i| self.strings.get(i as usize).map_or("", String::as_str).cmp(s))
+            .ok()?;
+        self.strings_sorted.get(at).copied()
     }
 
     /// A string field's value for one model (including `id`).

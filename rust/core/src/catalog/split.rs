@@ -183,7 +183,10 @@ fn split_array(bytes: &[u8], pos: &mut usize) -> Option<Vec<Range<usize>>> {
 mod tests {
     use super::*;
 
-    fn parts(text: &str) -> Option<(Vec<(String, String)>, Vec<String>)> {
+    /// (name, value) texts of the members, and the model element texts.
+    type Parts = (Vec<(String, String)>, Vec<String>);
+
+    fn parts(text: &str) -> Option<Parts> {
         let sk = split(text.as_bytes())?;
         let s = |r: &Range<usize>| text.get(r.clone()).unwrap_or("?").to_string();
         let members = sk.members.iter().map(|(n, v)| (s(n), s(v))).collect();

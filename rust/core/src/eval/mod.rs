@@ -1,8 +1,10 @@
 //! Evaluation of an admitted policy over a catalog (spec §5): host floor, filter, rank, select.
 //!
-//! The result is columnar — one entry per catalog model in each vector — so a million-model
-//! evaluation allocates a handful of flat arrays, not a million verdict objects. Verdicts are
-//! built on demand by [`Outcome::verdict_value`] / [`Outcome::to_value`].
+//! The filter runs one node at a time over every model into bitsets; scores are computed for the
+//! survivors only, one scorer node at a time; ordering is an integer radix sort. The result is
+//! columnar — flat arrays per model (blame) and per survivor (score, rank) — so a million-model
+//! evaluation allocates a handful of arrays, not a million verdict objects. Verdicts are built on
+//! demand by [`Outcome::verdict_value`] / [`Outcome::to_value`].
 
 mod bits;
 mod filter;
