@@ -495,3 +495,28 @@ fn capability_lists_are_kept_as_sent() {
     assert_eq!(empty.caps_listed(0), Some(&[][..]));
     assert_eq!(empty.caps_listed(1), None);
 }
+
+#[test]
+fn meta_of_any_shape_is_written_canonically() {
+    // Raw text: member order matters here, and serde's maps would sort it.
+    for meta in [
+        r#"{"source": "x", "upstream": "y"}"#,
+        r#"{"upstream": "y", "source": "x"}"#,
+        r#"{"b": 1.0, "a": [1, {"z": true, "y": null}], "\u00e9": "\u0001"}"#,
+        r#"{"n": 1e21, "t": true, "z": null, "q\"": "\\"}"#,
+        r#"{"\ud83d\ude00": 1, "\ufb33": 2}"#,
+        r#""just a string""#,
+        "[3, 2, 1]",
+        "{}",
+    ] {
+        let doc = format!(r#"{{"models": [{{"id": "a", "provider": "p", "meta": {meta}}}]}}"#);
+        let c = Catalog::from_json(doc.as_bytes()).unwrap();
+        let text = c.to_canonical();
+        let value = unhardcoded_core::json::parse(text.as_bytes(), unhardcoded_core::json::Limits::CATALOG, Code::InvalidCatalog)
+            .unwrap();
+        assert_eq!(unhardcoded_core::canonical::to_jcs(&value), text, "{meta}");
+        let original = unhardcoded_core::json::parse(meta.as_bytes(), unhardcoded_core::json::Limits::CATALOG, Code::InvalidCatalog)
+            .unwrap();
+        assert!(text.contains(&unhardcoded_core::canonical::to_jcs(&original)), "{meta}");
+    }
+}

@@ -267,7 +267,7 @@ fn write_model(
             },
             Member::Meta => match catalog.meta(index) {
                 Some(meta) => {
-                    write_jcs(meta, out);
+                    write_meta(meta, out);
                     true
                 }
                 None => false,
@@ -277,6 +277,34 @@ fn write_model(
             first = false;
         } else {
             out.truncate(start);
+        }
+    }
+    out.push('}');
+}
+
+/// `meta` is usually a small flat object already in canonical member order
+/// (`{"source": …, "upstream": …}`); that is written directly, anything else by the general
+/// canonical writer.
+fn write_meta(meta: &Value, out: &mut String) {
+    let flat = meta.as_object().filter(|members| {
+        members.windows(2).all(|w| matches!(w, [a, b] if cmp_utf16(&a.0, &b.0).is_lt()))
+            && members.iter().all(|(_, v)| !matches!(v, Value::Array(_) | Value::Object(_)))
+    });
+    let Some(members) = flat else {
+        write_jcs(meta, out);
+        return;
+    };
+    out.push('{');
+    for (k, (name, value)) in members.iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        write_str(name, out);
+        out.push(':');
+        match value {
+            Value::String(s) => write_str(s, out),
+            Value::Number(x) if x.is_finite() => write_number(*x, out),
+            other => write_jcs(other, out),
         }
     }
     out.push('}');
