@@ -375,15 +375,17 @@ def summarize_profile(raw: Path, top: int = 25) -> str:
         count = int(count_text)
         total += count
         frames = [_frame_label(f) for f in stack.split(";")]
-        # Frames[0] is the thread label in py-spy's output.
-        for label in set(frames[1:]):
+        for label in set(frames):
             inclusive[label] = inclusive.get(label, 0) + count
-        if len(frames) > 1:
-            own[frames[-1]] = own.get(frames[-1], 0) + count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
     if not total:
         return "no samples"
-    out = [f"{total} samples", "", "| inclusive | function |", "|---:|---|"]
-    out += [f"| {n / total:.1%} | {label} |" for label, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]]
+    # Frames present in every sample (interpreter start-up, uvicorn's run loop) say nothing.
+    shared = [label for label, n in inclusive.items() if n == total]
+    out = [f"{total} samples; omitted from the inclusive table because every sample has them: "
+           f"{', '.join(sorted(shared))}", "", "| inclusive | function |", "|---:|---|"]
+    ranked = sorted(((lb, n) for lb, n in inclusive.items() if n < total), key=lambda kv: -kv[1])
+    out += [f"| {n / total:.1%} | {label} |" for label, n in ranked[:top]]
     out += ["", "| self | function |", "|---:|---|"]
     out += [f"| {n / total:.1%} | {label} |" for label, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]]
     return "\n".join(out)
