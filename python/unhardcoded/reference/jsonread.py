@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 
 from .errors import RefError, pointer
+from .jcs import es_number
 
 POLICY_LIMITS = (1 << 20, 64)
 FLOW_LIMITS = (8 << 20, 128)
 REQUEST_LIMITS = (64 << 20, 128)
 # The spec gives no catalog limits; a catalog is host data, so only nesting is bounded here.
 CATALOG_LIMITS = (1 << 40, 128)
-
-MAX_EXACT_INTEGER = 2 ** 53
 
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _PLAIN = re.compile(r'[^"\\\x00-\x1f]*')
@@ -213,17 +212,17 @@ class _Reader:
         if (fraction is None and exponent is None and follow == ".") or (exponent is None and follow in ("e", "E")):
             # A fraction or exponent that starts but has no digits: the token is not a number at all.
             self.syntax(m.end(), "a fraction or exponent without digits")
+        value = float(lexeme)
+        if value in (float("inf"), float("-inf")):
+            self.fail("non_finite_number", self.path_of(stack), f"The number {lexeme[:40]} overflows a double.")
         if fraction is None and exponent is None:
+            # An integer literal must not be silently rounded: the nearest double equals it, or
+            # prints back as the same text (spec §1). A finite double has at most 309 integer
+            # digits, so int() here is cheap and within Python's digit limit.
             digits = lexeme.lstrip("-")
-            # More than 16 digits is always past 2^53, and int() of huge strings is slow or refused.
-            if len(digits) > 16 or int(digits) > MAX_EXACT_INTEGER:
+            if int(digits) != int(abs(value)) and es_number(abs(value)) != digits:
                 self.fail("integer_precision", self.path_of(stack),
-                          f"The integer {lexeme[:40]} is larger than 2^53 and would be rounded.")
-            value = float(int(lexeme))
-        else:
-            value = float(lexeme)
-            if value in (float("inf"), float("-inf")):
-                self.fail("non_finite_number", self.path_of(stack), f"The number {lexeme[:40]} overflows a double.")
+                          f"The integer {lexeme[:40]} cannot be represented exactly as a double.")
         if value == 0:
             value = 0.0  # -0 reads as 0 (spec §1)
         return value, m.end()

@@ -7,13 +7,16 @@
 // Errors are cold and carry a path, message and help; boxing them would only move the cost.
 #![allow(clippy::result_large_err)]
 
+use std::borrow::Cow;
+use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use crate::error::{push_index, push_path, Code, Error};
 
 /// A JSON value. Objects keep members in document order (duplicates are rejected on read).
 /// Every number is a finite double: the reader rejects what a double cannot hold exactly
-/// (integer literals past 2^53) or at all (overflow).
+/// (an integer literal that would be rounded) or at all (overflow).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
@@ -80,17 +83,51 @@ impl Limits {
     pub const CATALOG: Limits = Limits { max_bytes: 4 << 30, max_depth: 32 };
 }
 
-/// Largest integer a double holds exactly together with all its neighbours (2^53).
-const MAX_EXACT_INT: u64 = 1 << 53;
 
-/// Objects with at least this many members switch duplicate detection from a scan to a set.
-const DUP_SET_THRESHOLD: usize = 16;
+/// Objects up to this many members find duplicate names by scanning one `u64` tag per member;
+/// larger ones switch to a set of name hashes.
+const SCAN_MEMBERS: usize = 32;
+
+/// Containers reserve room for as many items as the last one closed at the same depth, up to this
+/// many: catalogs and request bodies repeat one shape, so most containers then never grow.
+const MAX_RESERVE: usize = 64;
 
 /// Reads `input` as one strict JSON text (spec §1). Every rejection carries `code`, a rule from
 /// §1 and the JSON Pointer of the offending value: for `json_syntax` the container being read
 /// (the byte offset is in the message), for `size_limit` and `invalid_utf8` the whole text ("").
 pub fn parse(input: &[u8], limits: Limits, code: Code) -> Result<Value, Error> {
-    if input.len() > limits.max_bytes {
+    Reader::new(limits, code).read(input)
+}
+
+/// The strict reader as a value that keeps its scratch space between texts, for reading many
+/// small documents of one shape (a catalog's models): its stack and its guesses of container
+/// sizes carry over, so the next text allocates less. Each text is read exactly as [`parse`] does.
+pub struct Reader {
+    limits: Limits,
+    code: Code,
+    scratch: Scratch,
+}
+
+#[derive(Default)]
+struct Scratch {
+    stack: Vec<Frame>,
+    /// One tag per member name of every open object, innermost last (see [`key_tag`]).
+    tags: Vec<u64>,
+    /// Per depth: the item counts of the last object and the last array closed there.
+    sizes: Vec<(u32, u32)>,
+    /// Keys for hashing member names of large objects, made on first use.
+    names: Option<RandomState>,
+}
+
+impl Reader {
+    pub fn new(limits: Limits, code: Code) -> Reader {
+        Reader { limits, code, scratch: Scratch::default() }
+    }
+
+    /// Reads `input` as one strict JSON text, like [`parse`].
+    pub fn read(&mut self, input: &[u8]) -> Result<Value, Error> {
+        let (limits, code) = (self.limits, self.code);
+        if input.len() > limits.max_bytes {
         return Err(Error::new(
             code,
             "size_limit",
@@ -98,25 +135,66 @@ pub fn parse(input: &[u8], limits: Limits, code: Code) -> Result<Value, Error> {
             format!("The text is {} bytes, over the limit of {} bytes.", input.len(), limits.max_bytes),
         ));
     }
-    let text = match std::str::from_utf8(input) {
-        Ok(text) => text,
-        Err(e) => {
-            return Err(Error::new(
-                code,
-                "invalid_utf8",
-                "",
-                format!("The text is not UTF-8: invalid byte sequence at byte {}.", e.valid_up_to()),
-            ))
+        let text = match std::str::from_utf8(input) {
+            Ok(text) => text,
+            Err(e) => {
+                return Err(Error::new(
+                    code,
+                    "invalid_utf8",
+                    "",
+                    format!("The text is not UTF-8: invalid byte sequence at byte {}.", e.valid_up_to()),
+                ))
+            }
+        };
+        // A text that failed leaves its open containers behind.
+        self.scratch.stack.clear();
+        self.scratch.tags.clear();
+        let s = &mut self.scratch;
+        Parser {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            max_depth: limits.max_depth,
+            code,
+            stack: &mut s.stack,
+            tags: &mut s.tags,
+            sizes: &mut s.sizes,
+            names: &mut s.names,
         }
-    };
-    Parser { text, bytes: text.as_bytes(), pos: 0, max_depth: limits.max_depth, code, stack: Vec::new() }.run()
+        .run()
+    }
 }
 
 /// An open container. The member or element being read is its "current child": for an array the
 /// index `items.len()`, for an object the pending `key`.
 enum Frame {
     Array(Vec<Value>),
-    Object { members: Vec<(String, Value)>, key: String, seen: Option<HashSet<String>> },
+    Object {
+        members: Vec<(String, Value)>,
+        key: String,
+        /// Where this object's member tags start in `Parser::tags`.
+        tags_from: usize,
+        /// Hashes of the member names, once the object is past [`SCAN_MEMBERS`].
+        hashes: Option<HashSet<u64, BuildHasherDefault<Prehashed>>>,
+    },
+}
+
+/// A hasher for keys that already are uniform hashes.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// What went wrong inside a string; the caller knows which path to blame.
@@ -131,7 +209,10 @@ struct Parser<'a> {
     pos: usize,
     max_depth: usize,
     code: Code,
-    stack: Vec<Frame>,
+    stack: &'a mut Vec<Frame>,
+    tags: &'a mut Vec<u64>,
+    sizes: &'a mut Vec<(u32, u32)>,
+    names: &'a mut Option<RandomState>,
 }
 
 impl<'a> Parser<'a> {
@@ -150,7 +231,8 @@ impl<'a> Parser<'a> {
                         self.pos += 1;
                         Value::Array(Vec::new())
                     } else {
-                        self.stack.push(Frame::Array(Vec::new()));
+                        let size = self.size_hint().1;
+                        self.stack.push(Frame::Array(Vec::with_capacity(size)));
                         continue 'value;
                     }
                 }
@@ -162,7 +244,13 @@ impl<'a> Parser<'a> {
                         self.pos += 1;
                         Value::Object(Vec::new())
                     } else {
-                        self.stack.push(Frame::Object { members: Vec::new(), key: String::new(), seen: None });
+                        let size = self.size_hint().0;
+                        self.stack.push(Frame::Object {
+                            members: Vec::with_capacity(size),
+                            key: String::new(),
+                            tags_from: self.tags.len(),
+                            hashes: None,
+                        });
                         self.read_key()?;
                         continue 'value;
                     }
@@ -212,9 +300,17 @@ impl<'a> Parser<'a> {
                     }
                     (Some(b']'), true) | (Some(b'}'), false) => {
                         self.pos += 1;
+                        let depth = self.stack.len().saturating_sub(1);
                         value = match self.stack.pop() {
-                            Some(Frame::Array(items)) => Value::Array(items),
-                            Some(Frame::Object { members, .. }) => Value::Object(members),
+                            Some(Frame::Array(items)) => {
+                                self.record_size(depth, |s| &mut s.1, items.len());
+                                Value::Array(items)
+                            }
+                            Some(Frame::Object { members, tags_from, .. }) => {
+                                self.tags.truncate(tags_from);
+                                self.record_size(depth, |s| &mut s.0, members.len());
+                                Value::Object(members)
+                            }
                             None => return Err(self.syntax_at(self.pos, "unbalanced brackets".to_string())),
                         };
                     }
@@ -228,6 +324,21 @@ impl<'a> Parser<'a> {
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
             self.pos += 1;
+        }
+    }
+
+    /// How many (members, items) to reserve for a container opened at the current depth.
+    fn size_hint(&self) -> (usize, usize) {
+        let (o, a) = self.sizes.get(self.stack.len()).copied().unwrap_or((0, 0));
+        ((o as usize).min(MAX_RESERVE), (a as usize).min(MAX_RESERVE))
+    }
+
+    fn record_size(&mut self, depth: usize, field: impl Fn(&mut (u32, u32)) -> &mut u32, len: usize) {
+        if self.sizes.len() <= depth {
+            self.sizes.resize(depth + 1, (0, 0));
+        }
+        if let Some(slot) = self.sizes.get_mut(depth) {
+            *field(slot) = u32::try_from(len).unwrap_or(u32::MAX);
         }
     }
 
@@ -255,18 +366,29 @@ impl<'a> Parser<'a> {
             Err(StrError::LoneSurrogate(at)) => return Err(self.lone_surrogate(self.container_path(), at)),
         };
         let duplicate = match self.stack.last_mut() {
-            Some(Frame::Object { members, seen, .. }) => {
-                if let Some(set) = seen {
-                    !set.insert(key.clone())
-                } else if members.len() + 1 >= DUP_SET_THRESHOLD {
-                    let mut set: HashSet<String> = members.iter().map(|(k, _)| k.clone()).collect();
-                    let dup = !set.insert(key.clone());
-                    *seen = Some(set);
-                    dup
-                } else {
-                    members.iter().any(|(k, _)| *k == key)
+            Some(Frame::Object { members, tags_from, hashes, .. }) => match hashes {
+                Some(set) => {
+                    let names = self.names.get_or_insert_with(RandomState::new);
+                    // A repeated hash is a duplicate unless two names collide; the scan decides.
+                    !set.insert(names.hash_one(key.as_str())) && members.iter().any(|(k, _)| *k == key)
                 }
-            }
+                None if members.len() < SCAN_MEMBERS => {
+                    let tag = key_tag(&key);
+                    let mine = self.tags.get(*tags_from..).unwrap_or_default();
+                    let dup = mine.iter().zip(members.iter()).any(|(&t, (k, _))| t == tag && *k == key);
+                    self.tags.push(tag);
+                    dup
+                }
+                None => {
+                    let names = self.names.get_or_insert_with(RandomState::new);
+                    let mut set: HashSet<u64, BuildHasherDefault<Prehashed>> =
+                        HashSet::with_capacity_and_hasher(members.len() * 2, BuildHasherDefault::default());
+                    set.extend(members.iter().map(|(k, _)| names.hash_one(k.as_str())));
+                    let dup = !set.insert(names.hash_one(key.as_str())) && members.iter().any(|(k, _)| *k == key);
+                    *hashes = Some(set);
+                    dup
+                }
+            },
             _ => false,
         };
         if duplicate {
@@ -444,37 +566,42 @@ impl<'a> Parser<'a> {
         self.pos = i;
         let literal = self.text.get(start..i).unwrap_or_default();
         if integer {
-            let digits = self.bytes.get(int_start..int_end).unwrap_or_default();
-            // At most 19 digits cannot overflow u64; more digits are certainly above 2^53.
-            let magnitude = if digits.len() <= 19 {
-                digits.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'))
-            } else {
-                u64::MAX
+            let digits = self.text.get(int_start..int_end).unwrap_or_default();
+            let magnitude = match integer_value(digits) {
+                Exactness::Exact(m) => m,
+                Exactness::Overflow => return Err(self.non_finite(literal)),
+                Exactness::Rounded(nearest) => {
+                    let sign = if negative { "-" } else { "" };
+                    return Err(Error::new(
+                        self.code,
+                        "integer_precision",
+                        self.child_path(),
+                        format!(
+                            "The integer {} cannot be represented exactly as a double (the nearest is {sign}{nearest}).",
+                            abbreviate(literal)
+                        ),
+                    )
+                    .with_help(
+                        "Send it as a string, or as a number with a fraction or exponent if rounding is acceptable.",
+                    ))
+                }
             };
-            if magnitude > MAX_EXACT_INT {
-                return Err(Error::new(
-                    self.code,
-                    "integer_precision",
-                    self.child_path(),
-                    format!("The integer {literal} is beyond 2^53 and cannot be represented exactly as a double."),
-                )
-                .with_help(
-                    "Send it as a string, or as a number with a fraction or exponent if rounding is acceptable.",
-                ));
-            }
-            // Exact: magnitude <= 2^53. Adding 0.0 turns -0 into 0.
-            let n = magnitude as f64;
-            return Ok(Value::Number(if negative { -n + 0.0 } else { n }));
+            // Adding 0.0 turns -0 into 0.
+            return Ok(Value::Number(if negative { -magnitude + 0.0 } else { magnitude }));
         }
         match literal.parse::<f64>() {
             Ok(n) if n.is_finite() => Ok(Value::Number(n + 0.0)),
-            _ => Err(Error::new(
-                self.code,
-                "non_finite_number",
-                self.child_path(),
-                format!("The number {literal} overflows a double."),
-            )),
+            _ => Err(self.non_finite(literal)),
         }
+    }
+
+    fn non_finite(&self, literal: &str) -> Error {
+        Error::new(
+            self.code,
+            "non_finite_number",
+            self.child_path(),
+            format!("The number {} overflows a double.", abbreviate(literal)),
+        )
     }
 
     fn digits(&self, mut i: usize) -> usize {
@@ -496,7 +623,7 @@ impl<'a> Parser<'a> {
     /// Pointer to the value being read (the current child of every open container).
     fn child_path(&self) -> String {
         let mut path = String::new();
-        for frame in &self.stack {
+        for frame in self.stack.iter() {
             path = frame_token(frame, path);
         }
         path
@@ -547,6 +674,73 @@ fn frame_token(frame: &Frame, base: String) -> String {
         Frame::Array(items) => push_index(&base, items.len()),
         Frame::Object { key, .. } => push_path(&base, key),
     }
+}
+
+/// How an integer literal's magnitude (its digits, no sign, no leading zeros) fits a double.
+enum Exactness {
+    Exact(f64),
+    /// The literal would be silently rounded; the nearest double's exact value, in decimal.
+    Rounded(String),
+    Overflow,
+}
+
+/// The double an integer literal's `digits` stand for, if it stands for one without loss (spec §1,
+/// `integer_precision`): the nearest double must equal the literal exactly (2^54, 10^20), or be
+/// what the canonical writer prints back as the same text (`123456789012345680000`, the JCS form
+/// of 1.2345678901234568e20), so canonical text always reads back as itself. 2^53 + 1 is neither.
+fn integer_value(digits: &str) -> Exactness {
+    let f = if digits.len() <= 19 {
+        // Fits a u64, whose conversion to f64 rounds to nearest exactly like a decimal parse.
+        let m = digits.bytes().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+        let f = m as f64;
+        // Below 2^53 every integer is exact; a u128 holds any such double (up to 2^64) exactly.
+        if m <= 1 << 53 || f as u128 == u128::from(m) {
+            return Exactness::Exact(f);
+        }
+        f
+    } else {
+        match digits.parse::<f64>() {
+            Ok(f) if f.is_finite() => f,
+            _ => return Exactness::Overflow,
+        }
+    };
+    // `{:.0}` prints a double's exact decimal expansion, so equal text means equal value.
+    let exact = format!("{f:.0}");
+    if exact == digits || ryu_js::Buffer::new().format_finite(f) == digits {
+        Exactness::Exact(f)
+    } else {
+        Exactness::Rounded(exact)
+    }
+}
+
+/// A literal short enough for a one-sentence message (an integer literal may be a megabyte long).
+fn abbreviate(literal: &str) -> Cow<'_, str> {
+    const KEEP: usize = 40;
+    // Number literals are ASCII, so any byte index is a char boundary.
+    match literal.get(..KEEP) {
+        Some(head) if literal.len() > KEEP => Cow::Owned(format!("{head}… ({} characters)", literal.len())),
+        _ => Cow::Borrowed(literal),
+    }
+}
+
+/// A cheap summary of a member name: equal names have equal tags, and names of one object
+/// rarely share one, so the duplicate scan compares strings only on a tag match. The length, the
+/// first four bytes and the last three (names of up to seven bytes are the tag, exactly).
+fn key_tag(key: &str) -> u64 {
+    let b = key.as_bytes();
+    let body = match (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+        (Some(head), Some(tail)) if b.len() >= 8 => {
+            u64::from(u32::from_le_bytes(*head)) | (u64::from(u32::from_le_bytes(*tail) >> 8) << 32)
+        }
+        _ => {
+            let mut word = [0u8; 8];
+            if let Some(dst) = word.get_mut(..b.len()) {
+                dst.copy_from_slice(b);
+            }
+            u64::from_le_bytes(word)
+        }
+    };
+    (body & 0x00FF_FFFF_FFFF_FFFF) | ((b.len().min(255) as u64) << 56)
 }
 
 fn control_char(c: u8, at: usize) -> StrError {
@@ -858,13 +1052,162 @@ mod tests {
     }
 
     #[test]
+    fn duplicate_scan_compares_names_not_tags() {
+        // Same length, same first four and last three bytes: equal tags, different names.
+        read(r#"{"abcdXXefg": 1, "abcdYYefg": 2, "abcdefg": 3, "abcdefgh": 4}"#);
+        assert_eq!(rule_path(r#"{"abcdXXefg": 1, "abcdYYefg": 2, "abcdYYefg": 3}"#), ("duplicate_key", "/abcdYYefg".into()));
+        // Empty and one-byte names, and a NUL that must not read as padding.
+        assert_eq!(rule_path(r#"{"": 1, "a": 2, "": 3}"#), ("duplicate_key", "/".into()));
+        read(r#"{"a": 1, "a\u0000": 2, "\u0000a": 3}"#);
+    }
+
+    #[test]
+    fn duplicates_in_objects_of_every_size() {
+        // Around the switch from the tag scan to the hash set, the duplicate of every earlier name
+        // is found, and none is reported where there is none.
+        for n in [1usize, 2, 31, 32, 33, 34, 64, 200] {
+            let members: Vec<String> = (0..n).map(|i| format!("\"m{i}\": {i}")).collect();
+            let ok = read(&format!("{{{}}}", members.join(",")));
+            assert_eq!(ok.as_object().unwrap().len(), n);
+            for repeat in [0, n / 2, n - 1] {
+                let mut with = members.clone();
+                with.push(format!("\"m{repeat}\": true"));
+                with.push("\"after\": 0".to_string());
+                let e = reject(format!("{{{}}}", with.join(",")).as_bytes(), BIG);
+                assert_eq!((e.rule, e.path), ("duplicate_key", format!("/m{repeat}")), "n={n}");
+            }
+        }
+    }
+
+    #[test]
+    fn nested_objects_keep_their_own_names() {
+        // A child object reuses its parent's names, then the parent goes on: only the parent's
+        // own repeat is a duplicate, at every size of either.
+        for (outer, inner) in [(3usize, 3usize), (20, 40), (40, 20), (40, 40)] {
+            let names = |n: usize| (0..n).map(|i| format!("\"k{i}\": 0")).collect::<Vec<_>>().join(",");
+            let child = format!("{{{}}}", names(inner));
+            let ok = format!("{{{}, \"child\": {child}, \"tail\": [{child}]}}", names(outer));
+            read(&ok);
+            let bad = format!("{{{}, \"child\": {child}, \"k1\": 1}}", names(outer));
+            assert_eq!(rule_path(&bad), ("duplicate_key", "/k1".into()), "outer={outer} inner={inner}");
+            // Names read after the child line up with the parent's own.
+            let later = format!("{{{}, \"child\": {child}, \"x\": 1, \"y\": 2, \"x\": 3}}", names(outer));
+            assert_eq!(rule_path(&later), ("duplicate_key", "/x".into()), "outer={outer} inner={inner}");
+            let bad_inner = format!("{{{}, \"child\": {{{}, \"k0\": 1}}}}", names(outer), names(inner));
+            assert_eq!(rule_path(&bad_inner), ("duplicate_key", "/child/k0".into()));
+        }
+    }
+
+    #[test]
+    fn a_reused_reader_reads_each_text_alone() {
+        let mut reader = Reader::new(BIG, Code::InvalidCatalog);
+        let model = r#"{"id": "a", "caps": ["x", "y", "z"], "meta": {"k": 1}}"#;
+        for _ in 0..3 {
+            assert_eq!(reader.read(model.as_bytes()).unwrap(), read(model));
+        }
+        // A failure mid-object leaves nothing behind for the next text.
+        let e = reader.read(br#"{"id": "a", "caps": ["x", {"q": 1, "q": 2}]"#).unwrap_err();
+        assert_eq!((e.code, e.rule, e.path.as_str()), (Code::InvalidCatalog, "duplicate_key", "/caps/1/q"));
+        assert_eq!(reader.read(br#"{"q": 1, "id": "b"}"#).unwrap(), read(r#"{"q": 1, "id": "b"}"#));
+        assert_eq!(reader.read(b"[1, [2, 3], {}]").unwrap(), read("[1, [2, 3], {}]"));
+        assert_eq!(reader.read(b"[1,]").unwrap_err().rule, "json_syntax");
+        assert_eq!(reader.read(b"7").unwrap(), num(7.0));
+    }
+
+    #[test]
     fn non_finite_and_imprecise_numbers() {
         assert_eq!(rule_path("[1e400]"), ("non_finite_number", "/0".into()));
         assert_eq!(rule_path(r#"{"x": -1.5e309}"#), ("non_finite_number", "/x".into()));
         assert_eq!(rule_path("[9007199254740993]"), ("integer_precision", "/0".into()));
         assert_eq!(rule_path("[-9007199254740993]"), ("integer_precision", "/0".into()));
         assert_eq!(rule_path(r#"{"n": [0, 123456789012345678901234567890]}"#), ("integer_precision", "/n/1".into()));
-        assert_eq!(rule_path("18446744073709551616"), ("integer_precision", "".into()));
+        assert_eq!(rule_path("18446744073709551615"), ("integer_precision", "".into()));
+        assert_eq!(rule_path("[18014398509481985]"), ("integer_precision", "/0".into()));
+        assert_eq!(rule_path("[1152921504606847001]"), ("integer_precision", "/0".into()));
+        assert_eq!(rule_path("[123456789012345680001]"), ("integer_precision", "/0".into()));
+        // 20 digits, one past a double: the slow path.
+        assert_eq!(rule_path("[100000000000000000001]"), ("integer_precision", "/0".into()));
+        let e = reject(b"[-9007199254740993]", BIG);
+        assert!(e.message.contains("-9007199254740993") && e.message.contains("nearest is -9007199254740992"), "{}", e.message);
+        // An integer literal too large for any double overflows, whatever its length.
+        assert_eq!(rule_path(&format!("[1{}]", "0".repeat(400))), ("non_finite_number", "/0".into()));
+        assert_eq!(rule_path(&format!("[-1{}]", "0".repeat(400))), ("non_finite_number", "/0".into()));
+        let e = reject(format!("[1{}]", "0".repeat(100_000)).as_bytes(), BIG);
+        assert!(e.message.len() < 200, "a huge literal is abbreviated: {}", e.message);
+    }
+
+    #[test]
+    fn integers_a_double_holds_exactly_are_read() {
+        // The rule is exactness, not magnitude: what the canonical writer prints in full reads back.
+        for (text, want) in [
+            ("9007199254740992", 9007199254740992.0),
+            ("18014398509481984", 18014398509481984.0),
+            ("-18014398509481984", -18014398509481984.0),
+            ("18446744073709551616", 18446744073709551616.0),
+            ("100000000000000000000", 1e20),
+            ("-100000000000000000000", -1e20),
+            ("999999999999999", 999999999999999.0),
+            ("1152921504606846976", 1152921504606846976.0),
+            // Not 2^60 exactly, but what the canonical writer prints for it: reads back as 2^60.
+            ("1152921504606847000", 1152921504606846976.0),
+            ("123456789012345680000", 1.2345678901234568e20),
+        ] {
+            assert_eq!(read(text), num(want), "{text}");
+        }
+        // 2^1023 exactly (308 digits), and the largest double (309 digits).
+        let two_1023 = format!("{:.0}", 2f64.powi(1023));
+        assert_eq!(read(&two_1023), num(2f64.powi(1023)));
+        assert_eq!(read(&format!("{:.0}", f64::MAX)), num(f64::MAX));
+        let mut just_past = format!("{:.0}", f64::MAX);
+        just_past.push('0');
+        assert_eq!(rule_path(&just_past), ("non_finite_number", "".into()));
+    }
+
+    #[test]
+    fn integer_rule_agrees_with_a_slow_check() {
+        // Near powers of two (where rounding starts) and at random magnitudes: a literal is read
+        // exactly when its nearest double prints back in full as the literal, or as the literal's
+        // ECMAScript form; otherwise it is integer_precision.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        let mut texts: Vec<String> = Vec::new();
+        for p in 50u32..128 {
+            let base = 1u128 << p;
+            for d in [-3i128, -2, -1, 0, 1, 2, 3, 4, 5, 8] {
+                texts.extend(base.checked_add_signed(d).map(|x| x.to_string()));
+            }
+        }
+        for _ in 0..3000 {
+            let x = (u128::from(next()) << (next() % 64)) | u128::from(next() % 1024);
+            texts.push(x.to_string());
+            // The ECMAScript form of a random integral double: always readable.
+            let f = (next() >> 11) as f64 * 2f64.powi((next() % 60) as i32);
+            texts.push(ryu_js::Buffer::new().format_finite(f).to_string());
+        }
+        let (mut accepted, mut refused) = (0, 0);
+        for text in texts.iter().filter(|t| !t.contains('e')) {
+            let f: f64 = text.parse().unwrap();
+            let ok = format!("{f:.0}") == *text || ryu_js::Buffer::new().format_finite(f) == text;
+            match parse(text.as_bytes(), BIG, Code::InvalidRequest) {
+                Ok(v) => {
+                    assert!(ok, "{text} accepted but the nearest double is {f:.0}");
+                    assert_eq!(v, num(f), "{text}");
+                    accepted += 1;
+                }
+                Err(e) => {
+                    assert!(!ok, "{text} refused ({}) though it reads back", e.rule);
+                    assert_eq!(e.rule, "integer_precision");
+                    refused += 1;
+                }
+            }
+        }
+        assert!(accepted > 1000 && refused > 1000, "{accepted} accepted, {refused} refused");
     }
 
     #[test]

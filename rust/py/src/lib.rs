@@ -15,16 +15,18 @@ use std::sync::{Arc, OnceLock};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple, PyType};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple, PyType,
+};
 
-use unhardcoded_core::canonical::to_jcs;
+use unhardcoded_core::canonical::{to_jcs, write_jcs, write_string};
 use unhardcoded_core::catalog::Catalog as CoreCatalog;
 use unhardcoded_core::error::{Code, Error, ERROR_CODES, ERROR_RULES};
-use unhardcoded_core::eval::{self, Outcome, Status, SEED_LIMIT};
+use unhardcoded_core::eval::{self, Outcome, Status, BLAME_HOST_FLOOR, SEED_LIMIT};
 use unhardcoded_core::fingerprint::fingerprint as blake3_fingerprint;
 use unhardcoded_core::flow::{self, AdmittedFlow};
 use unhardcoded_core::json::{self, Limits, Value};
-use unhardcoded_core::policy::{self, AdmittedPolicy};
+use unhardcoded_core::policy::{self, ast, AdmittedPolicy};
 use unhardcoded_core::requirements::Requirements;
 use unhardcoded_core::vocab::Vocabulary;
 use unhardcoded_core::{mutate, FLOW_VERSION, VERSION};
@@ -173,13 +175,7 @@ fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match value {
         Value::Null => py.None().into_bound(py),
         Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Number(x) => {
-            if x.fract() == 0.0 && x.abs() <= 9_007_199_254_740_992.0 {
-                (*x as i64).into_pyobject(py)?.into_any()
-            } else {
-                x.into_pyobject(py)?.into_any()
-            }
-        }
+        Value::Number(x) => number_to_py(py, *x)?,
         Value::String(s) => PyString::new(py, s).into_any(),
         Value::Array(items) => {
             let list = PyList::empty(py);
@@ -198,6 +194,14 @@ fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     })
 }
 
+fn number_to_py(py: Python<'_>, x: f64) -> PyResult<Bound<'_, PyAny>> {
+    Ok(if x.fract() == 0.0 && x.abs() <= 9_007_199_254_740_992.0 {
+        (x as i64).into_pyobject(py)?.into_any()
+    } else {
+        x.into_pyobject(py)?.into_any()
+    })
+}
+
 fn parse_request_value(py: Python<'_>, bytes: &[u8]) -> PyResult<Value> {
     py.detach(|| json::parse(bytes, Limits::REQUEST, Code::InvalidRequest)).map_err(to_py_err)
 }
@@ -206,9 +210,51 @@ fn requirements_arg(py: Python<'_>, requirements: Option<&Bound<'_, PyAny>>) -> 
     let Some(obj) = requirements.filter(|o| !o.is_none()) else {
         return Ok(Requirements::default());
     };
+    if let Ok(dict) = obj.cast::<PyDict>() {
+        if let Some(req) = requirements_from_dict(dict) {
+            return Ok(req);
+        }
+    }
     let bytes = json_input(obj, Code::InvalidRequest)?;
     let value = parse_request_value(py, &bytes)?;
     Requirements::from_value(&value).map_err(to_py_err)
+}
+
+/// Requirements read straight from a dict when every member is well-formed; None sends anything
+/// else (an unknown member, a wrong type, a huge int) the JSON way, whose errors are the contract.
+fn requirements_from_dict(dict: &Bound<'_, PyDict>) -> Option<Requirements> {
+    fn flag(v: &Bound<'_, PyAny>) -> Option<bool> {
+        if v.is_none() {
+            return Some(false);
+        }
+        v.cast::<PyBool>().ok().map(|b| b.is_true())
+    }
+    fn count(v: &Bound<'_, PyAny>) -> Option<Option<u64>> {
+        const MAX_EXACT: u64 = 1 << 53;
+        if v.is_none() {
+            return Some(None);
+        }
+        if v.is_instance_of::<PyBool>() {
+            return None;
+        }
+        if let Ok(n) = v.cast::<PyInt>() {
+            return n.extract::<u64>().ok().filter(|&n| n <= MAX_EXACT).map(Some);
+        }
+        let x = v.cast::<PyFloat>().ok()?.value();
+        (x.fract() == 0.0 && (0.0..=MAX_EXACT as f64).contains(&x)).then_some(Some(x as u64))
+    }
+    let mut req = Requirements::default();
+    for (key, value) in dict.iter() {
+        match key.cast::<PyString>().ok()?.to_str().ok()? {
+            "tools" => req.tools = flag(&value)?,
+            "vision" => req.vision = flag(&value)?,
+            "json" => req.json = flag(&value)?,
+            "prompt_tokens" => req.prompt_tokens = count(&value)?.unwrap_or(0),
+            "max_tokens" => req.max_tokens = count(&value)?,
+            _ => return None,
+        }
+    }
+    Some(req)
 }
 
 fn seed_arg(seed: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u64>> {
@@ -307,7 +353,7 @@ impl Policy {
         let cat = catalog.get().inner.clone();
         let outcome = py.detach(|| eval::evaluate(&policy.ast, &cat, &req, seed, providers.as_deref()));
         let failure = outcome.no_candidates();
-        let result = RankResult { policy, catalog: cat, outcome: Arc::new(outcome) };
+        let result = RankResult { policy, catalog: cat, ids: catalog.get().ids.clone(), outcome: Arc::new(outcome) };
         match failure {
             None => Ok(result),
             Some(e) => {
@@ -333,11 +379,20 @@ impl Policy {
 
 // -- RankResult ---------------------------------------------------------------------------------------
 
+/// The catalog's model ids as Python strings, made at most once per catalog and shared by every
+/// result over it: a million-model cascade is then a list of existing objects, not of new ones.
+type PyIds = PyOnceLock<Vec<Py<PyString>>>;
+
+fn py_ids<'a>(py: Python<'_>, catalog: &CoreCatalog, cache: &'a PyIds) -> &'a [Py<PyString>] {
+    cache.get_or_init(py, || catalog.ids().iter().map(|id| PyString::new(py, id).unbind()).collect())
+}
+
 /// The outcome of one evaluation: winner, cascade, seed, and one verdict per catalog model.
 #[pyclass(frozen, module = "unhardcoded")]
 struct RankResult {
     policy: Arc<AdmittedPolicy>,
     catalog: Arc<CoreCatalog>,
+    ids: Arc<PyIds>,
     outcome: Arc<Outcome>,
 }
 
@@ -345,13 +400,160 @@ impl RankResult {
     fn id(&self, index: u32) -> &str {
         self.catalog.id(index as usize).unwrap_or_default()
     }
+
+    fn id_object<'py>(&self, py: Python<'py>, index: usize) -> Bound<'py, PyString> {
+        match self.ids.get(py).and_then(|ids| ids.get(index)) {
+            Some(id) => id.bind(py).clone(),
+            None => PyString::new(py, self.catalog.id(index).unwrap_or_default()),
+        }
+    }
+
+    /// The ids of `models` as a list: of the shared strings when they exist or when the list is a
+    /// fair part of the catalog (worth making them for), of fresh ones for a short list.
+    fn id_list<'py>(&self, py: Python<'py>, models: &[u32]) -> PyResult<Bound<'py, PyList>> {
+        let shared = match self.ids.get(py) {
+            Some(ids) => Some(ids.as_slice()),
+            None if models.len().saturating_mul(8) >= self.catalog.len() => Some(py_ids(py, &self.catalog, &self.ids)),
+            None => None,
+        };
+        match shared {
+            Some(ids) => PyList::new(
+                py,
+                models.iter().map(|&m| match ids.get(m as usize) {
+                    Some(id) => id.bind(py).clone(),
+                    None => PyString::new(py, self.id(m)),
+                }),
+            ),
+            None => PyList::new(py, models.iter().map(|&m| PyString::new(py, self.id(m)))),
+        }
+    }
+}
+
+/// Visits the verdicts of a page in catalog order: `(model index, status, survivor)`, where a
+/// survivor passed the filter (it has a score and, unless a top_k cut it, a rank). `offset` and
+/// `limit` count after the status filter.
+fn walk_page<E>(
+    outcome: &Outcome,
+    offset: usize,
+    limit: Option<usize>,
+    status: Option<Status>,
+    mut visit: impl FnMut(usize, Status, bool) -> Result<(), E>,
+) -> Result<(), E> {
+    let (mut skip, mut take) = (offset, limit.unwrap_or(usize::MAX));
+    let survivors = outcome.survivors();
+    // Survivors ascend, so one cursor walks them alongside the models.
+    let mut next = 0usize;
+    for index in 0..outcome.len() {
+        if take == 0 {
+            break;
+        }
+        let survivor = survivors.get(next).is_some_and(|&s| s as usize == index);
+        let found = if survivor {
+            next += 1;
+            outcome.status(index).unwrap_or(Status::Rejected)
+        } else {
+            Status::Rejected
+        };
+        if status.is_some_and(|s| s != found) {
+            continue;
+        }
+        if skip > 0 {
+            skip -= 1;
+            continue;
+        }
+        take -= 1;
+        visit(index, found, survivor)?;
+    }
+    Ok(())
+}
+
+/// Appends one verdict (spec §5.4) as JCS text: members in JCS order, the blamed sub-term copied
+/// from the policy's node table, which already holds it in canonical form.
+fn write_verdict(out: &mut String, r: &RankResult, index: usize, status: Status, survivor: bool) {
+    let outcome = &r.outcome;
+    out.push_str(r#"{"dropped_by":"#);
+    match (status, outcome.blame(index)) {
+        (Status::Rejected, Some(BLAME_HOST_FLOOR)) => {
+            out.push_str(r#"{"path":"","reason":"#);
+            let provider = r.catalog.provider(index).unwrap_or_default();
+            write_string(&format!("provider {provider} is not configured"), out);
+            out.push_str(r#","term":"host_floor"}"#);
+        }
+        (Status::Rejected, Some(node)) => {
+            let info = r.policy.ast.node(node);
+            out.push_str(r#"{"path":"#);
+            match info {
+                Some(info) => write_string(&info.path, out),
+                None => out.push_str("null"),
+            }
+            if let Some(reason) = outcome.reason(index) {
+                out.push_str(r#","reason":"#);
+                write_string(reason, out);
+            }
+            out.push_str(r#","term":"#);
+            out.push_str(info.map_or("null", |i| i.term.as_str()));
+            out.push('}');
+        }
+        _ => out.push_str("null"),
+    }
+    out.push_str(r#","model":"#);
+    write_string(r.catalog.id(index).unwrap_or_default(), out);
+    out.push_str(r#","rank":"#);
+    match outcome.rank(index).filter(|_| survivor) {
+        Some(rank) => out.push_str(&rank.to_string()),
+        None => out.push_str("null"),
+    }
+    out.push_str(r#","score":"#);
+    match outcome.score(index).filter(|_| survivor) {
+        Some(score) => write_jcs(&Value::Number(score), out),
+        None => out.push_str("null"),
+    }
+    out.push_str(r#","status":""#);
+    out.push_str(status.as_str());
+    out.push_str("\"}");
+}
+
+/// Bytes to reserve per verdict of a page (a typical rejected verdict is about this long); the
+/// text grows past the first few thousand as needed.
+const RESERVE_VERDICTS: usize = 160;
+
+fn verdicts_text(r: &RankResult, offset: usize, limit: Option<usize>, status: Option<Status>, out: &mut String) {
+    out.push('[');
+    let mut first = true;
+    let _ = walk_page(&r.outcome, offset, limit, status, |index, found, survivor| -> Result<(), ()> {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        write_verdict(out, r, index, found, survivor);
+        Ok(())
+    });
+    out.push(']');
+}
+
+/// Blamed sub-terms as values, read from the node table once per call rather than per verdict.
+struct Terms<'a> {
+    policy: &'a ast::Policy,
+    parsed: Vec<Option<Value>>,
+}
+
+impl Terms<'_> {
+    fn term(&mut self, node: u32) -> Option<&Value> {
+        let info = self.policy.node(node)?;
+        let slot = self.parsed.get_mut(node as usize)?;
+        // The node table holds canonical text, which always reads back.
+        Some(slot.get_or_insert_with(|| {
+            json::parse(info.term.as_bytes(), Limits::POLICY, Code::InvalidPolicy)
+                .unwrap_or_else(|_| Value::String(info.term.clone()))
+        }))
+    }
 }
 
 #[pymethods]
 impl RankResult {
     #[getter]
-    fn winner(&self) -> Option<&str> {
-        self.outcome.cascade.first().map(|&m| self.id(m))
+    fn winner<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyString>> {
+        self.outcome.cascade.first().map(|&m| self.id_object(py, m as usize))
     }
 
     #[getter]
@@ -359,10 +561,16 @@ impl RankResult {
         self.outcome.seed
     }
 
-    /// The failover order (a new list on every access).
+    /// The failover order (a new list on every access, of strings shared with the catalog).
     #[getter]
     fn cascade<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.outcome.cascade.iter().map(|&m| self.id(m)))
+        self.id_list(py, &self.outcome.cascade)
+    }
+
+    /// The first `n` ids of the cascade (fewer when it is shorter).
+    fn head<'py>(&self, py: Python<'py>, n: usize) -> PyResult<Bound<'py, PyList>> {
+        let cascade = &self.outcome.cascade;
+        self.id_list(py, cascade.get(..n.min(cascade.len())).unwrap_or_default())
     }
 
     fn __len__(&self) -> usize {
@@ -387,13 +595,63 @@ impl RankResult {
         offset: usize,
         limit: Option<usize>,
         status: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<Bound<'py, PyList>> {
         let status = status_arg(status)?;
-        let page = self.outcome.verdicts_value(&self.policy.ast, &self.catalog, offset, limit, status);
-        to_py(py, &page)
+        let (k_model, k_status, k_dropped, k_score, k_rank) = (
+            pyo3::intern!(py, "model"),
+            pyo3::intern!(py, "status"),
+            pyo3::intern!(py, "dropped_by"),
+            pyo3::intern!(py, "score"),
+            pyo3::intern!(py, "rank"),
+        );
+        let (k_path, k_term, k_reason) = (pyo3::intern!(py, "path"), pyo3::intern!(py, "term"), pyo3::intern!(py, "reason"));
+        let names = [
+            (Status::Winner, pyo3::intern!(py, "winner")),
+            (Status::Passed, pyo3::intern!(py, "passed")),
+            (Status::Rejected, pyo3::intern!(py, "rejected")),
+        ];
+        let mut terms = Terms { policy: &self.policy.ast, parsed: vec![None; self.policy.ast.nodes.len()] };
+        let outcome = &self.outcome;
+        let list = PyList::empty(py);
+        walk_page(outcome, offset, limit, status, |index, found, survivor| -> PyResult<()> {
+            let d = PyDict::new(py);
+            d.set_item(k_model, self.id_object(py, index))?;
+            d.set_item(k_status, names.iter().find(|(s, _)| *s == found).map(|(_, name)| *name))?;
+            let dropped_by = match (found, outcome.blame(index)) {
+                (Status::Rejected, Some(BLAME_HOST_FLOOR)) => {
+                    let by = PyDict::new(py);
+                    by.set_item(k_path, "")?;
+                    by.set_item(k_term, "host_floor")?;
+                    let provider = self.catalog.provider(index).unwrap_or_default();
+                    by.set_item(k_reason, format!("provider {provider} is not configured"))?;
+                    by.into_any()
+                }
+                (Status::Rejected, Some(node)) => {
+                    let by = PyDict::new(py);
+                    by.set_item(k_path, self.policy.ast.node(node).map(|i| i.path.as_str()))?;
+                    match terms.term(node) {
+                        Some(term) => by.set_item(k_term, to_py(py, term)?)?,
+                        None => by.set_item(k_term, py.None())?,
+                    }
+                    if let Some(reason) = outcome.reason(index) {
+                        by.set_item(k_reason, reason)?;
+                    }
+                    by.into_any()
+                }
+                _ => py.None().into_bound(py),
+            };
+            d.set_item(k_dropped, dropped_by)?;
+            match outcome.score(index).filter(|_| survivor) {
+                Some(score) => d.set_item(k_score, number_to_py(py, score)?)?,
+                None => d.set_item(k_score, py.None())?,
+            }
+            d.set_item(k_rank, outcome.rank(index).filter(|_| survivor))?;
+            list.append(d)
+        })?;
+        Ok(list)
     }
 
-    /// Like `verdicts`, as JSON text (built with the GIL released).
+    /// Like `verdicts`, as JSON text (written with the GIL released).
     #[pyo3(signature = (offset = 0, limit = None, status = None))]
     fn verdicts_json(
         &self,
@@ -403,12 +661,40 @@ impl RankResult {
         status: Option<&str>,
     ) -> PyResult<String> {
         let status = status_arg(status)?;
-        Ok(py.detach(|| to_jcs(&self.outcome.verdicts_value(&self.policy.ast, &self.catalog, offset, limit, status))))
+        Ok(py.detach(|| {
+            let mut out = String::with_capacity(RESERVE_VERDICTS * limit.unwrap_or(usize::MAX).min(self.outcome.len()).min(4096));
+            verdicts_text(self, offset, limit, status, &mut out);
+            out
+        }))
     }
 
-    /// The whole result object (spec §5.4) as JSON text.
+    /// The whole result object (spec §5.4) as JSON text (JCS member order).
     fn to_json(&self, py: Python<'_>) -> String {
-        py.detach(|| to_jcs(&self.outcome.to_value(&self.policy.ast, &self.catalog, 0, None, None)))
+        py.detach(|| {
+            let outcome = &self.outcome;
+            let mut out = String::with_capacity(64 + RESERVE_VERDICTS * outcome.len().min(4096));
+            out.push_str(r#"{"cascade":["#);
+            for (k, &m) in outcome.cascade.iter().enumerate() {
+                if k > 0 {
+                    out.push(',');
+                }
+                write_string(self.id(m), &mut out);
+            }
+            out.push_str(r#"],"seed":"#);
+            match outcome.seed {
+                Some(seed) => out.push_str(&seed.to_string()),
+                None => out.push_str("null"),
+            }
+            out.push_str(r#","verdicts":"#);
+            verdicts_text(self, 0, None, None, &mut out);
+            out.push_str(r#","winner":"#);
+            match outcome.cascade.first() {
+                Some(&m) => write_string(self.id(m), &mut out),
+                None => out.push_str("null"),
+            }
+            out.push('}');
+            out
+        })
     }
 
     fn __repr__(&self) -> String {
@@ -526,6 +812,13 @@ impl Flow {
 #[pyclass(frozen, module = "unhardcoded")]
 struct Catalog {
     inner: Arc<CoreCatalog>,
+    ids: Arc<PyIds>,
+}
+
+impl Catalog {
+    fn new(catalog: CoreCatalog) -> Catalog {
+        Catalog { inner: Arc::new(catalog), ids: Arc::new(PyOnceLock::new()) }
+    }
 }
 
 #[pymethods]
@@ -534,14 +827,14 @@ impl Catalog {
     #[staticmethod]
     fn from_json(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Catalog> {
         let bytes = json_input(text, Code::InvalidCatalog)?;
-        py.detach(|| CoreCatalog::from_json(&bytes)).map(|c| Catalog { inner: Arc::new(c) }).map_err(to_py_err)
+        py.detach(|| CoreCatalog::from_json(&bytes)).map(Catalog::new).map_err(to_py_err)
     }
 
     /// Read and validate a catalog file (OSError when it cannot be read).
     #[staticmethod]
     fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Catalog> {
         let bytes = py.detach(|| std::fs::read(&path))?;
-        py.detach(|| CoreCatalog::from_json(&bytes)).map(|c| Catalog { inner: Arc::new(c) }).map_err(to_py_err)
+        py.detach(|| CoreCatalog::from_json(&bytes)).map(Catalog::new).map_err(to_py_err)
     }
 
     #[getter]
@@ -559,7 +852,7 @@ impl Catalog {
 
     /// Model ids in catalog order (ascending UTF-8 bytes).
     fn ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.inner.ids())
+        PyList::new(py, py_ids(py, &self.inner, &self.ids).iter().map(|id| id.bind(py)))
     }
 
     /// One model's present fields and `meta`, or None.

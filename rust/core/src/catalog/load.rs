@@ -118,16 +118,22 @@ pub(super) fn build_split(bytes: &[u8], skeleton: &Skeleton) -> Option<Catalog> 
 
 /// Reads and adds the models at `ranges`, the first being model `base` of the document.
 fn read_models(bytes: &[u8], ranges: &[Range<usize>], base: usize, builder: &mut Builder) -> Option<()> {
+    // One reader for every model: models share a shape, so it learns their sizes once.
+    let mut reader = json::Reader::new(limits(2)?, Code::InvalidCatalog);
     for (k, range) in ranges.iter().enumerate() {
-        builder.add(base + k, read(bytes, range, 2)?).ok()?;
+        builder.add(base + k, reader.read(bytes.get(range.clone())?).ok()?).ok()?;
     }
     Some(())
 }
 
+/// Reader limits for a part of a catalog document that sits `nesting` containers deep in it.
+fn limits(nesting: usize) -> Option<Limits> {
+    Some(Limits { max_bytes: Limits::CATALOG.max_bytes, max_depth: Limits::CATALOG.max_depth.checked_sub(nesting)? })
+}
+
 /// Strict-reads one part of a catalog document that sits `nesting` containers deep in it.
 fn read(bytes: &[u8], range: &Range<usize>, nesting: usize) -> Option<Value> {
-    let limits = Limits { max_bytes: Limits::CATALOG.max_bytes, max_depth: Limits::CATALOG.max_depth.checked_sub(nesting)? };
-    json::parse(bytes.get(range.clone())?, limits, Code::InvalidCatalog).ok()
+    json::parse(bytes.get(range.clone())?, limits(nesting)?, Code::InvalidCatalog).ok()
 }
 
 /// The top-level members other than `models`.
