@@ -16,7 +16,7 @@ True
 True
 
 Terms are accepted as JSON text (`str`/`bytes`) or as Python objects; objects are serialised with
-`json.dumps(allow_nan=True, ensure_ascii=True)` so that NaN, integers past 2**53 and lone
+`json.dumps(allow_nan=True, ensure_ascii=True)` so that NaN, integers a double would round and lone
 surrogates reach the strict reader and are refused with a stable error code, not silently changed.
 Every refusal is an `UnhardcodedError` (a `ValueError`) carrying `code`, `rule`, `path` (a JSON
 Pointer into what you sent), `message`, `help`, `did_you_mean` and, for flows, `node`.

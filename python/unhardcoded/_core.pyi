@@ -4,7 +4,8 @@ from typing import Any, Literal, Mapping, Sequence
 
 JsonText = str | bytes
 # Anything else is serialised with json.dumps(obj, allow_nan=True, ensure_ascii=True), so NaN,
-# integers past 2**53 and lone surrogates reach the strict reader and are refused there.
+# integers a double would round (2**53 + 1) and lone surrogates reach the strict reader and are
+# refused there. (Policy.rank reads a well-formed requirements dict directly; errors are the same.)
 JsonInput = JsonText | bytearray | memoryview | Mapping[str, Any] | Sequence[Any] | int | float | bool | None
 
 VERSION: str            # "sigma-pol/v1"
@@ -54,7 +55,8 @@ class RankResult:
     @property
     def seed(self) -> int | None: ...
     @property
-    def cascade(self) -> list[str]: ...              # a new list on each access
+    def cascade(self) -> list[str]: ...              # a new list on each access (of id strings shared with the catalog)
+    def head(self, n: int) -> list[str]: ...         # cascade[:n] without building the whole list (n >= 0)
     def __len__(self) -> int: ...                    # number of verdicts (== catalog size)
     def counts(self) -> dict[str, int]: ...          # {"winner": 1, "passed": n, "rejected": m}
     def verdicts(self, offset: int = 0, limit: int | None = None,

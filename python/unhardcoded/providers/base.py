@@ -8,6 +8,7 @@ whether to fail over without knowing which provider it was talking to.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import math
 import time
@@ -59,6 +60,47 @@ DRAIN_BYTES = 64 * 1024
 DRAIN_SECONDS = 0.25
 _REDACTED = "[redacted]"
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key", "proxy-authorization"})
+# Prepared request parts kept per adapter (one per distinct URL + headers; Gemini and Azure put the
+# model in the URL, so this is bounded by the catalog, and cleared if it ever grows past this).
+_PREPARED_LIMIT = 512
+
+
+def _on_asyncio() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+class _Deadline:
+    """`async with _Deadline(seconds):` raises TimeoutError when the block outlives `seconds`.
+
+    On asyncio this is `asyncio.timeout`, about half the cost of `anyio.fail_after` on every call;
+    under another event loop it is anyio's scope. `at` is an absolute deadline on the loop clock
+    (`anyio.current_time()`); None or infinity means no deadline."""
+
+    __slots__ = ("_at", "_scope")
+
+    def __init__(self, seconds: float | None = None, *, at: float | None = None) -> None:
+        if at is None and seconds is not None and math.isfinite(seconds):
+            at = anyio.current_time() + seconds
+        self._at = at if at is not None and math.isfinite(at) else None
+        self._scope: Any = None
+
+    async def __aenter__(self) -> None:
+        if _on_asyncio():
+            self._scope = asyncio.timeout_at(self._at)
+            await self._scope.__aenter__()
+        else:
+            self._scope = anyio.fail_after(None if self._at is None else self._at - anyio.current_time())
+            self._scope.__enter__()
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> bool | None:
+        scope = self._scope
+        if isinstance(scope, asyncio.Timeout):
+            return await scope.__aexit__(exc_type, exc, tb)
+        return scope.__exit__(exc_type, exc, tb)
 
 
 @dataclass(repr=False)
@@ -170,6 +212,9 @@ class Adapter:
         self.settings = settings
         self.client = client
         self.base_url = (settings.base_url or self.default_base_url).rstrip("/")
+        self._timeout: httpx.Timeout | None = None
+        self._timeout_ext: dict[str, float | None] | None = None
+        self._prepared: dict[tuple[Any, ...], tuple[httpx.URL, httpx.Headers]] = {}
 
     async def complete(self, upstream_model: str, request: dict) -> dict:
         raise NotImplementedError
@@ -279,10 +324,12 @@ class Adapter:
         return key
 
     def timeout(self) -> httpx.Timeout:
-        s = self.settings
-        return httpx.Timeout(
-            connect=s.connect_timeout, read=s.stall_timeout, write=s.stall_timeout, pool=s.connect_timeout
-        )
+        if self._timeout is None:
+            s = self.settings
+            self._timeout = httpx.Timeout(
+                connect=s.connect_timeout, read=s.stall_timeout, write=s.stall_timeout, pool=s.connect_timeout
+            )
+        return self._timeout
 
     def headers(self, auth: Mapping[str, str], *, stream: bool) -> dict[str, str]:
         merged = {"content-type": "application/json", "accept": "text/event-stream" if stream else "application/json"}
@@ -304,15 +351,47 @@ class Adapter:
             snippet = self.detail_text(content[:120].decode("utf-8", errors="replace"))
             raise self.error("bad_response", f"the response is not valid JSON: {snippet!r}") from None
 
+    def build_request(
+        self, url: str, content: bytes, headers: Mapping[str, str], params: Mapping[str, str] | None = None
+    ) -> httpx.Request:
+        """The request `client.build_request("POST", url, ...)` would build, with the parsed URL, the
+        headers merged over the client's defaults and the timeout computed once per adapter rather
+        than on every call."""
+        client = self.client
+        if client.cookies or client.params:
+            # Cookies a provider set, or client-wide query parameters: let the client merge them.
+            return client.build_request(
+                "POST", url, content=content, headers=headers, params=params, timeout=self.timeout()
+            )
+        key = (url, tuple(params.items()) if params else None, tuple(headers.items()))
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            full_url = client._merge_url(url) if hasattr(client, "_merge_url") else httpx.URL(url)
+            if params:
+                full_url = full_url.copy_merge_params(params)
+            merged = httpx.Headers(client.headers)
+            merged.update(headers)
+            if len(self._prepared) >= _PREPARED_LIMIT:
+                self._prepared.clear()
+            prepared = self._prepared[key] = (full_url, merged)
+        return httpx.Request(
+            "POST", prepared[0], content=content, headers=prepared[1],
+            extensions={"timeout": self._timeout_dict()},
+        )
+
+    def _timeout_dict(self) -> dict[str, float | None]:
+        if self._timeout_ext is None:
+            self._timeout_ext = self.timeout().as_dict()
+        return self._timeout_ext
+
     async def post_json(
         self, url: str, body: Any, headers: Mapping[str, str], params: Mapping[str, str] | None = None
     ) -> Any:
         content = self.encode(body)
         try:
-            with anyio.fail_after(self.settings.total_timeout):
-                response = await self.client.post(
-                    url, content=content, headers=headers, params=params, timeout=self.timeout()
-                )
+            request = self.build_request(url, content, headers, params)
+            async with _Deadline(self.settings.total_timeout):
+                response = await self.client.send(request)
         except TimeoutError:
             raise self.deadline_error() from None
         except httpx.HTTPError as exc:
@@ -333,11 +412,9 @@ class Adapter:
         just closes the connection."""
         total = self.settings.total_timeout
         deadline = anyio.current_time() + total
-        request = self.client.build_request(
-            "POST", url, content=self.encode(body), headers=headers, params=params, timeout=self.timeout()
-        )
+        request = self.build_request(url, self.encode(body), headers, params)
         try:
-            with anyio.fail_after(total):
+            async with _Deadline(at=deadline):
                 response = await self.client.send(request, stream=True)
         except TimeoutError:
             raise self.deadline_error() from None
@@ -362,7 +439,7 @@ class Adapter:
         if remaining <= 0:
             raise self.deadline_error()
         try:
-            with anyio.fail_after(remaining):
+            async with _Deadline(at=deadline):
                 return await chunks.__anext__()
         except StopAsyncIteration:
             return None

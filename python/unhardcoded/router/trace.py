@@ -28,22 +28,31 @@ def trace_id_ms(trace_id: str) -> int | None:
         return None
 
 
+# (second, its formatted prefix) of the latest second seen, so strftime runs about once a second; one
+# tuple swapped whole, so a thread never pairs one second with another's prefix.
+_second: tuple[int, str] = (-1, "")
+
+
+def _second_prefix(sec: int) -> str:
+    global _second
+    cached = _second
+    if cached[0] == sec:
+        return cached[1]
+    prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(sec))
+    _second = (sec, prefix)
+    return prefix
+
+
 def ms_iso(ms: int) -> str:
     sec, milli = divmod(ms, 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(sec)) + f"{milli:03d}Z"
-
-
-_second = [-1, ""]  # the formatted prefix of the current second: strftime runs once a second
+    return f"{_second_prefix(sec)}{milli:03d}Z"
 
 
 def now_iso() -> str:
     """UTC now as 2026-11-22T02:10:00.123Z."""
     now = time.time()
     sec = int(now)
-    if sec != _second[0]:
-        _second[1] = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(sec))
-        _second[0] = sec
-    return f"{_second[1]}{int((now - sec) * 1000):03d}Z"
+    return f"{_second_prefix(sec)}{int((now - sec) * 1000):03d}Z"
 
 
 def finish_trace(record: Mapping[str, Any], *, trace_id: str, label: str | None, kind: str = "policy",

@@ -192,12 +192,16 @@ def build_keys(config: Config, store: TraceStore, env: Mapping[str, str]) -> tup
 # --- host ------------------------------------------------------------------------------------------
 
 def new_client(config: Config) -> httpx.AsyncClient:
+    from ..providers.lean_pool import lean_pools
+
     t = config.timeouts
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         timeout=httpx.Timeout(connect=t.connect, read=t.stall, write=t.stall, pool=t.connect),
         limits=httpx.Limits(max_connections=1024, max_keepalive_connections=256, keepalive_expiry=60.0),
         follow_redirects=False,
     )
+    lean_pools(client)  # httpcore's own pool costs O(connections²) per request under concurrency
+    return client
 
 
 def build_host(config: Config, *, env: Mapping[str, str] | None = None, store: TraceStore | None = None,

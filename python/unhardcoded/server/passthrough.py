@@ -12,13 +12,19 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from ..providers.lean_pool import lean_pools
+
 
 def create_passthrough_app(upstream_base_url: str, api_key: str | None = None,
                            client: httpx.AsyncClient | None = None) -> Starlette:
     """POST /v1/chat/completions is forwarded to `<upstream_base_url>/chat/completions` as is."""
     url = upstream_base_url.rstrip("/") + "/chat/completions"
-    http = client or httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0),
-                                       limits=httpx.Limits(max_connections=1024, max_keepalive_connections=256))
+    http = client
+    if http is None:
+        http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0),
+                                 limits=httpx.Limits(max_connections=1024, max_keepalive_connections=256))
+        # The same pool the router's client uses (server/host.py), so the floor is the same stack.
+        lean_pools(http)
     headers = {"content-type": "application/json"}
     if api_key:
         headers["authorization"] = f"Bearer {api_key}"

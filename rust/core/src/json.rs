@@ -375,7 +375,9 @@ impl<'a> Parser<'a> {
                 None if members.len() < SCAN_MEMBERS => {
                     let tag = key_tag(&key);
                     let mine = self.tags.get(*tags_from..).unwrap_or_default();
-                    let dup = mine.iter().zip(members.iter()).any(|(&t, (k, _))| t == tag && *k == key);
+                    // The common case, no tag in common, is one tight pass over a few words.
+                    let dup = mine.contains(&tag)
+                        && mine.iter().zip(members.iter()).any(|(&t, (k, _))| t == tag && *k == key);
                     self.tags.push(tag);
                     dup
                 }

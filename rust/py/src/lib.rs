@@ -408,12 +408,15 @@ impl RankResult {
         }
     }
 
-    /// The ids of `models` as a list: of the shared strings when they exist or when the list is a
-    /// fair part of the catalog (worth making them for), of fresh ones for a short list.
+    /// The ids of `models` as a list: of the shared strings when they exist or are worth making (a
+    /// small catalog, or a list that is a fair part of the catalog), of fresh ones for a short
+    /// list over a big catalog, so `head(5)` never makes a million strings.
     fn id_list<'py>(&self, py: Python<'py>, models: &[u32]) -> PyResult<Bound<'py, PyList>> {
+        const SMALL_CATALOG: usize = 4096;
+        let worth = self.catalog.len() <= SMALL_CATALOG || models.len().saturating_mul(8) >= self.catalog.len();
         let shared = match self.ids.get(py) {
             Some(ids) => Some(ids.as_slice()),
-            None if models.len().saturating_mul(8) >= self.catalog.len() => Some(py_ids(py, &self.catalog, &self.ids)),
+            None if worth => Some(py_ids(py, &self.catalog, &self.ids)),
             None => None,
         };
         match shared {
@@ -531,22 +534,56 @@ fn verdicts_text(r: &RankResult, offset: usize, limit: Option<usize>, status: Op
     out.push(']');
 }
 
-/// Blamed sub-terms as values, read from the node table once per call rather than per verdict.
-struct Terms<'a> {
+/// Blamed nodes as Python objects, made once per call rather than per verdict: the path string is
+/// shared (strings are immutable), the term is parsed once and copied per verdict so no two
+/// verdicts share a list a caller might mutate.
+struct Blamed<'py, 'a> {
+    py: Python<'py>,
     policy: &'a ast::Policy,
-    parsed: Vec<Option<Value>>,
+    made: Vec<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>>,
 }
 
-impl Terms<'_> {
-    fn term(&mut self, node: u32) -> Option<&Value> {
-        let info = self.policy.node(node)?;
-        let slot = self.parsed.get_mut(node as usize)?;
-        // The node table holds canonical text, which always reads back.
-        Some(slot.get_or_insert_with(|| {
-            json::parse(info.term.as_bytes(), Limits::POLICY, Code::InvalidPolicy)
-                .unwrap_or_else(|_| Value::String(info.term.clone()))
-        }))
+impl<'py> Blamed<'py, '_> {
+    /// `(path, term)` of a node; a node missing from the table gives `(None, None)`.
+    fn node(&mut self, node: u32) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let py = self.py;
+        let Some(info) = self.policy.node(node) else {
+            return Ok((py.None().into_bound(py), py.None().into_bound(py)));
+        };
+        let Some(slot) = self.made.get_mut(node as usize) else {
+            return Ok((PyString::new(py, &info.path).into_any(), term_to_py(py, &info.term)?));
+        };
+        let (path, term) = match slot {
+            Some(made) => made,
+            None => slot.insert((PyString::new(py, &info.path).into_any(), term_to_py(py, &info.term)?)),
+        };
+        Ok((path.clone(), fresh_copy(term)?))
     }
+}
+
+/// A node table term (canonical text, which always reads back) as Python objects.
+fn term_to_py<'py>(py: Python<'py>, term: &str) -> PyResult<Bound<'py, PyAny>> {
+    match json::parse(term.as_bytes(), Limits::POLICY, Code::InvalidPolicy) {
+        Ok(value) => to_py(py, &value),
+        Err(_) => Ok(PyString::new(py, term).into_any()),
+    }
+}
+
+/// A copy of a JSON-shaped Python value with new lists and dicts; the immutable leaves (str,
+/// int, float, bool, None) are shared, which is what makes it cheaper than building anew.
+fn fresh_copy<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = obj.py();
+    if let Ok(list) = obj.cast::<PyList>() {
+        return Ok(PyList::new(py, list.iter().map(|item| fresh_copy(&item)).collect::<PyResult<Vec<_>>>()?)?.into_any());
+    }
+    if let Ok(dict) = obj.cast::<PyDict>() {
+        let copy = PyDict::new(py);
+        for (k, v) in dict.iter() {
+            copy.set_item(k, fresh_copy(&v)?)?;
+        }
+        return Ok(copy.into_any());
+    }
+    Ok(obj.clone())
 }
 
 #[pymethods]
@@ -610,7 +647,7 @@ impl RankResult {
             (Status::Passed, pyo3::intern!(py, "passed")),
             (Status::Rejected, pyo3::intern!(py, "rejected")),
         ];
-        let mut terms = Terms { policy: &self.policy.ast, parsed: vec![None; self.policy.ast.nodes.len()] };
+        let mut blamed = Blamed { py, policy: &self.policy.ast, made: vec![None; self.policy.ast.nodes.len()] };
         let outcome = &self.outcome;
         let list = PyList::empty(py);
         walk_page(outcome, offset, limit, status, |index, found, survivor| -> PyResult<()> {
@@ -628,11 +665,9 @@ impl RankResult {
                 }
                 (Status::Rejected, Some(node)) => {
                     let by = PyDict::new(py);
-                    by.set_item(k_path, self.policy.ast.node(node).map(|i| i.path.as_str()))?;
-                    match terms.term(node) {
-                        Some(term) => by.set_item(k_term, to_py(py, term)?)?,
-                        None => by.set_item(k_term, py.None())?,
-                    }
+                    let (path, term) = blamed.node(node)?;
+                    by.set_item(k_path, path)?;
+                    by.set_item(k_term, term)?;
                     if let Some(reason) = outcome.reason(index) {
                         by.set_item(k_reason, reason)?;
                     }

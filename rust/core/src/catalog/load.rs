@@ -498,7 +498,7 @@ impl Builder {
                             set_last(v, if b { BOOL_TRUE } else { BOOL_FALSE });
                         }
                     }
-                    (FieldKind::Caps, Value::Array(items)) => self.set_caps(&at(), items)?,
+                    (FieldKind::Caps, Value::Array(items)) => self.set_caps(at, items)?,
                     (kind, v) => {
                         let want = match kind {
                             FieldKind::Number => "a number",
@@ -522,13 +522,14 @@ impl Builder {
         Ok(())
     }
 
-    fn set_caps(&mut self, path: &str, items: Vec<Value>) -> Result<(), Error> {
+    /// `path` is only built for an error: most models list capabilities.
+    fn set_caps(&mut self, path: impl Fn() -> String, items: Vec<Value>) -> Result<(), Error> {
         if let Some(p) = self.caps_present.last_mut() {
             *p = true;
         }
         let base = self.caps.len().saturating_sub(self.caps_words);
         for (k, item) in items.into_iter().enumerate() {
-            let at = || push_index(path, k);
+            let at = || push_index(&path(), k);
             let Value::String(name) = item else {
                 return Err(err("type", at(), format!("A capability is a string, got {}.", item.type_name())));
             };
