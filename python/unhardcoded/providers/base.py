@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
@@ -65,38 +66,43 @@ _SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-ap
 _PREPARED_LIMIT = 512
 
 
-def _on_asyncio() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
 class _Deadline:
-    """`async with _Deadline(seconds):` raises TimeoutError when the block outlives `seconds`.
+    """`async with _Deadline(seconds):` raises TimeoutError when the block outlives `seconds`
+    (`at=`: an absolute deadline on the loop clock, `anyio.current_time()`); None or infinity means
+    no deadline.
 
-    On asyncio this is `asyncio.timeout`, about half the cost of `anyio.fail_after` on every call;
-    under another event loop it is anyio's scope. `at` is an absolute deadline on the loop clock
-    (`anyio.current_time()`); None or infinity means no deadline."""
+    On asyncio this is `asyncio.timeout_at`, about half the cost of `anyio.fail_after` on every
+    call; under another event loop it is anyio's scope."""
 
-    __slots__ = ("_at", "_scope")
+    __slots__ = ("_at", "_scope", "_seconds")
 
     def __init__(self, seconds: float | None = None, *, at: float | None = None) -> None:
-        if at is None and seconds is not None and math.isfinite(seconds):
-            at = anyio.current_time() + seconds
-        self._at = at if at is not None and math.isfinite(at) else None
+        self._seconds = seconds
+        self._at = at
         self._scope: Any = None
 
+    def _deadline(self, now: float) -> float | None:
+        at = self._at
+        if at is None and self._seconds is not None:
+            at = now + self._seconds
+        return at if at is not None and math.isfinite(at) else None
+
     async def __aenter__(self) -> None:
-        if _on_asyncio():
-            self._scope = asyncio.timeout_at(self._at)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None:
+            self._scope = asyncio.timeout_at(self._deadline(loop.time()))
             await self._scope.__aenter__()
         else:
-            self._scope = anyio.fail_after(None if self._at is None else self._at - anyio.current_time())
+            at = self._deadline(anyio.current_time())
+            self._scope = anyio.fail_after(None if at is None else at - anyio.current_time())
             self._scope.__enter__()
 
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> bool | None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
         scope = self._scope
         if isinstance(scope, asyncio.Timeout):
             return await scope.__aexit__(exc_type, exc, tb)

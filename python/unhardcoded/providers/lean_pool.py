@@ -24,7 +24,7 @@ from typing import Any
 
 import httpcore
 
-__all__ = ["LeanConnectionPool", "SWEEP_SECONDS", "lean_pools"]
+__all__ = ["SWEEP_SECONDS", "LeanConnectionPool", "lean_pools"]
 
 # How often the whole pool is checked for expired or server-closed idle connections.
 SWEEP_SECONDS = 1.0

@@ -157,8 +157,8 @@ class Engine:
         outgoing, reqs = self.prepare(policy, request, requirements)
         record = self._base_record(policy, info, reqs, started)
         try:
-            # JSON bytes, not the dict: the binding would run the stdlib json encoder on a dict.
-            result = policy.rank(self.catalog, requirements=orjson.dumps(reqs), seed=seed, providers=self.providers)
+            # The binding reads a requirements dict directly (no JSON round trip).
+            result = policy.rank(self.catalog, requirements=reqs, seed=seed, providers=self.providers)
         except NoCandidates as exc:
             verdicts = exc.result.verdicts()
             record["seed"] = exc.result.seed

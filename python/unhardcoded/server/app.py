@@ -53,7 +53,29 @@ def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | Non
 
 
 def raw_json(body: bytes, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(body, status_code=status, media_type=JSON, headers=dict(headers or {}))
+    return _JSONBytes(body, status, headers)
+
+
+_CONTENT_TYPE_JSON = (b"content-type", JSON.encode("latin-1"))
+
+
+class _JSONBytes(Response):
+    """Serialized JSON with exactly the headers Starlette's Response(body, media_type=JSON, headers=…)
+    sends (given headers, then content-length and content-type), built without its general path."""
+
+    media_type = JSON
+
+    def __init__(self, body: bytes, status: int = 200, headers: Mapping[str, str] | None = None):
+        self.status_code = status
+        self.background = None
+        self.body = body
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()] if headers else []
+        if any(k in (b"content-length", b"content-type") for k, _ in raw) or status < 200 or status in (204, 304):
+            self.init_headers(headers)  # not a case this module produces; keep Starlette's rules
+            return
+        raw.append((b"content-length", str(len(body)).encode("latin-1")))
+        raw.append(_CONTENT_TYPE_JSON)
+        self.raw_headers = raw
 
 
 def _header_value(value: Any) -> str:
@@ -157,7 +179,11 @@ async def _save(host: Host, workspace: str, trace: dict, body: bytes) -> None:
     store = host.store
     try:
         if store.inline:
-            store.save_trace(workspace, trace, body)
+            grouped = getattr(store, "save_trace_grouped", None)
+            if grouped is not None:
+                await grouped(workspace, trace, body)
+            else:
+                store.save_trace(workspace, trace, body)
         else:
             await asyncio.to_thread(store.save_trace, workspace, trace, body)
     except Exception:
