@@ -9,7 +9,7 @@ use crate::json::Value;
 
 /// The JCS text of `value`.
 pub fn to_jcs(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(INITIAL_CAPACITY);
     write_jcs(value, &mut out);
     out
 }
@@ -26,11 +26,23 @@ pub fn write_jcs(value: &Value, out: &mut String) {
 /// (pre-order, the root first when it is an array). Admission uses it to give each op node its
 /// canonical text in one pass instead of re-serializing every sub-term.
 pub fn to_jcs_with_array_spans(value: &Value) -> (String, Vec<Range<usize>>) {
-    let mut out = String::new();
-    let mut spans = Vec::new();
+    to_jcs_with_array_spans_sized(value, INITIAL_CAPACITY)
+}
+
+/// [`to_jcs_with_array_spans`] with room reserved for `size_hint` bytes of text (the length of
+/// the text the value was read from is a close guess), so a small term is written without regrowth.
+pub fn to_jcs_with_array_spans_sized(value: &Value, size_hint: usize) -> (String, Vec<Range<usize>>) {
+    let mut out = String::with_capacity(size_hint.clamp(INITIAL_CAPACITY, MAX_RESERVE));
+    let mut spans = Vec::with_capacity(32);
     write(value, &mut out, Some(&mut spans));
     (out, spans)
 }
+
+/// Text capacity reserved up front: most terms are a few hundred bytes, and regrowing a string
+/// from empty costs several reallocations.
+const INITIAL_CAPACITY: usize = 256;
+/// Most reserved up front on a caller's hint; larger texts grow as needed.
+const MAX_RESERVE: usize = 1 << 16;
 
 enum Frame<'a> {
     Array { items: std::slice::Iter<'a, Value>, first: bool, span: Option<usize> },
@@ -38,7 +50,7 @@ enum Frame<'a> {
 }
 
 fn write(root: &Value, out: &mut String, mut spans: Option<&mut Vec<Range<usize>>>) {
-    let mut stack: Vec<Frame<'_>> = Vec::new();
+    let mut stack: Vec<Frame<'_>> = Vec::with_capacity(16);
     let mut pending = Some(root);
     loop {
         if let Some(value) = pending.take() {

@@ -121,7 +121,14 @@ struct Scratch {
 
 impl Reader {
     pub fn new(limits: Limits, code: Code) -> Reader {
-        Reader { limits, code, scratch: Scratch::default() }
+        // Room for typical nesting up front, so a one-off read does not regrow its scratch.
+        let scratch = Scratch {
+            stack: Vec::with_capacity(8),
+            tags: Vec::with_capacity(16),
+            sizes: Vec::with_capacity(8),
+            names: None,
+        };
+        Reader { limits, code, scratch }
     }
 
     /// Reads `input` as one strict JSON text, like [`parse`].

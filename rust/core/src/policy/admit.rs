@@ -123,7 +123,9 @@ pub(crate) fn admit_spanned(
     canonical: &str,
     spans: &[Range<usize>],
 ) -> Result<Policy, Error> {
-    let mut walker = Walker { vocab, nodes: Vec::new(), values: Vec::new() };
+    // Every array but the root is a node of an admitted term: the spans count them up front.
+    let expected = spans.len().saturating_sub(1);
+    let mut walker = Walker { vocab, nodes: Vec::with_capacity(expected), values: Vec::with_capacity(expected) };
     let mut policy = walker.policy(term)?;
     // In an admitted term every array is an op node, so the arrays in document order are the
     // root followed by the nodes; anything else would be a bug, handled by re-serializing.

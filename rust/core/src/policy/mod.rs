@@ -8,7 +8,7 @@ pub mod ast;
 
 pub use admit::admit;
 
-use crate::canonical::to_jcs_with_array_spans;
+use crate::canonical::to_jcs_with_array_spans_sized;
 use crate::error::{Code, Error};
 use crate::fingerprint::fingerprint;
 use crate::json::{self, Limits, Value};
@@ -29,18 +29,19 @@ pub struct AdmittedPolicy {
 /// Strict-reads `text` (policy limits, code `invalid_policy`) and admits it.
 pub fn admit_text(text: &[u8], vocab: &Vocabulary) -> Result<AdmittedPolicy, Error> {
     let term = json::parse(text, Limits::POLICY, Code::InvalidPolicy)?;
-    finish(term, vocab, false)
+    finish(term, vocab, false, text.len())
 }
 
 /// Admits a term that was read as part of something larger (a request body, a flow) or built in
 /// memory: the policy depth and size limits are checked again, the size on the canonical text.
 pub fn admit_value(term: Value, vocab: &Vocabulary) -> Result<AdmittedPolicy, Error> {
     json::check_depth(&term, Limits::POLICY.max_depth, Code::InvalidPolicy)?;
-    finish(term, vocab, true)
+    finish(term, vocab, true, 0)
 }
 
-fn finish(term: Value, vocab: &Vocabulary, check_size: bool) -> Result<AdmittedPolicy, Error> {
-    let (canonical, spans) = to_jcs_with_array_spans(&term);
+/// `size_hint`: the length of the text `term` was read from (0 if none), to size the canonical text.
+fn finish(term: Value, vocab: &Vocabulary, check_size: bool, size_hint: usize) -> Result<AdmittedPolicy, Error> {
+    let (canonical, spans) = to_jcs_with_array_spans_sized(&term, size_hint);
     if check_size && canonical.len() > Limits::POLICY.max_bytes {
         return Err(Error::new(
             Code::InvalidPolicy,
