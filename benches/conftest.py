@@ -53,8 +53,32 @@ def native_build() -> str:
         data = Path(path).read_bytes()
     except OSError:
         return "unknown"
+    names = _elf_section_names(data)
+    if names is None:
+        return "unknown (not an ELF64 file)"
     return "debug (has .debug_info) — rebuild with --release before trusting numbers" \
-        if b".debug_info" in data else "release (no .debug_info)"
+        if ".debug_info" in names else "release (no .debug_info)"
+
+
+def _elf_section_names(data: bytes) -> set[str] | None:
+    """Section names from the ELF64 section header table. Searching the bytes for ".debug_info" is
+    not enough: a release build of std's backtrace code carries that string as data."""
+    import struct
+
+    if data[:5] != b"\x7fELF\x02":
+        return None
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    def section(i: int) -> tuple[int, int, int]:
+        name, _type, _flags, _addr, offset, size = struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize)
+        return name, offset, size
+    _, str_off, str_size = section(shstrndx)
+    table = data[str_off:str_off + str_size]
+    names = set()
+    for i in range(shnum):
+        name = section(i)[0]
+        names.add(table[name:table.index(b"\0", name)].decode("ascii", "replace"))
+    return names
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
