@@ -364,28 +364,38 @@ def _frame_label(frame: str) -> str:
 
 
 def summarize_profile(raw: Path, top: int = 25) -> str:
-    """Inclusive and self share of samples per function from py-spy's folded (raw) output."""
+    """Inclusive and self share of the event-loop thread's samples per function, from py-spy's
+    folded (raw) output recorded with --threads; other threads are listed with their totals."""
     inclusive: dict[str, int] = {}
     own: dict[str, int] = {}
+    threads: dict[str, int] = {}
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
+        frames = stack.split(";")
+        thread = frames.pop(0) if frames and frames[0].startswith("thread (") else "thread (?): MainThread"
+        threads[thread] = threads.get(thread, 0) + count
+        if not thread.endswith(": MainThread") or not frames:
+            continue
         total += count
-        frames = [_frame_label(f) for f in stack.split(";")]
-        for label in set(frames):
+        labels = [_frame_label(f) for f in frames]
+        for label in set(labels):
             inclusive[label] = inclusive.get(label, 0) + count
-        own[frames[-1]] = own.get(frames[-1], 0) + count
+        own[labels[-1]] = own.get(labels[-1], 0) + count
     if not total:
-        return "no samples"
-    # Frames present in every sample (interpreter start-up, uvicorn's run loop) say nothing.
-    shared = [label for label, n in inclusive.items() if n == total]
-    out = [f"{total} samples; omitted from the inclusive table because every sample has them: "
-           f"{', '.join(sorted(shared))}", "", "| inclusive | function |", "|---:|---|"]
-    ranked = sorted(((lb, n) for lb, n in inclusive.items() if n < total), key=lambda kv: -kv[1])
-    out += [f"| {n / total:.1%} | {label} |" for label, n in ranked[:top]]
+        return "no samples of the main thread"
+    others = [f"{name.split(': ', 1)[-1]} {n}" for name, n in sorted(threads.items(), key=lambda kv: -kv[1])
+              if not name.endswith(": MainThread")]
+    # Frames in (nearly) every sample (interpreter start-up, uvicorn's run loop) say nothing.
+    shared = {label for label, n in inclusive.items() if n >= 0.995 * total}
+    out = [f"{total} samples of the main (event-loop) thread; other threads: {', '.join(others) or 'none'}.",
+           f"Omitted from the inclusive table (in ≥99.5% of samples): {', '.join(sorted(shared))}.",
+           "", "| inclusive | function |", "|---:|---|"]
+    ranked = sorted(((lb, n) for lb, n in inclusive.items() if lb not in shared), key=lambda kv: -kv[1])
+    out += [f"| {n / total:.1%} | {label} |" for label, n in ranked[:2 * top]]
     out += ["", "| self | function |", "|---:|---|"]
     out += [f"| {n / total:.1%} | {label} |" for label, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]]
     return "\n".join(out)
@@ -399,7 +409,7 @@ def profile(system: System, seconds: float, concurrency: int, idle: bool, cpu: s
         raise RuntimeError(f"{system.name} is not a process this script started")
     raw = workdir / f"profile-{system.name}-c{concurrency}.txt"
     spy = subprocess.Popen([py_spy, "record", "--pid", str(system.proc.popen.pid), "--rate", "500", "--format", "raw",
-                            "--output", str(raw), "--duration", str(int(seconds)), *(["--idle"] if idle else [])],
+                            "--threads", "--output", str(raw), "--duration", str(int(seconds)), *(["--idle"] if idle else [])],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(0.5)
     wrk(system, concurrency, seconds, cpu, workdir)

@@ -7,6 +7,7 @@ import asyncio
 import os
 import time
 
+import anyio
 import httpcore
 import httpx
 import orjson
@@ -69,8 +70,9 @@ class _Server:
     """HTTP/1.1 keep-alive server answering every request with a tiny JSON body; counts connections and
     can hang up on idle connections shortly after answering."""
 
-    def __init__(self, close_after: float | None = None):
+    def __init__(self, close_after: float | None = None, connection_close: bool = False):
         self.close_after = close_after
+        self.connection_close = connection_close
         self.connections = 0
         self.server: asyncio.base_events.Server | None = None
 
@@ -94,8 +96,12 @@ class _Server:
                 if length:
                     await reader.readexactly(length)
                 await asyncio.sleep(0.01)
-                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
+                close = b"connection: close\r\n" if self.connection_close else b""
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n"
+                             + close + b"\r\n{}")
                 await writer.drain()
+                if self.connection_close:
+                    break
                 if self.close_after is not None:
                     await asyncio.sleep(self.close_after)
                     break
@@ -139,6 +145,15 @@ async def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None
             response = await client.post(url, content=b"{}")
             assert response.status_code == 200
             await asyncio.sleep(0.1)  # the server hangs up meanwhile; the next call must not use that socket
+        assert server.connections == 3
+
+
+async def test_closed_connections_do_not_count_against_the_limit() -> None:
+    server = _Server(connection_close=True)
+    async with server as url, _lean_client(max_connections=1) as client:
+        for _ in range(3):
+            with anyio.fail_after(5):
+                assert (await client.post(url, content=b"{}")).status_code == 200
         assert server.connections == 3
 
 

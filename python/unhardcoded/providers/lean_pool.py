@@ -48,11 +48,10 @@ class LeanConnectionPool(httpcore.AsyncConnectionPool):
                 elif connection.has_expired():
                     connections.remove(connection)
                     closing.append(connection)
-        elif any(connection.is_closed() for connection in connections):
-            connections[:] = [connection for connection in connections if not connection.is_closed()]
 
         # As httpcore does: close idle connections while the pool holds more than the keep-alive limit.
         if len(connections) > self._max_keepalive_connections:
+            _drop_closed(connections)
             for connection in list(connections):
                 if len(connections) <= self._max_keepalive_connections:
                     break
@@ -66,6 +65,7 @@ class LeanConnectionPool(httpcore.AsyncConnectionPool):
             origin = pool_request.request.url.origin
             chosen = None
             for connection in list(connections):
+                # A closed connection is never available; it is dropped at the next sweep.
                 if not (connection.is_available() and connection.can_handle_request(origin)):
                     continue
                 if connection.has_expired():
@@ -75,6 +75,8 @@ class LeanConnectionPool(httpcore.AsyncConnectionPool):
                     continue
                 chosen = connection
                 break
+            if chosen is None and len(connections) >= self._max_connections:
+                _drop_closed(connections)  # closed connections must not count against the limit
             if chosen is not None:
                 pool_request.assign_to_connection(chosen)
             elif len(connections) < self._max_connections:
@@ -90,6 +92,10 @@ class LeanConnectionPool(httpcore.AsyncConnectionPool):
                     connections.append(connection)
                     pool_request.assign_to_connection(connection)
         return closing
+
+
+def _drop_closed(connections: list[Any]) -> None:
+    connections[:] = [connection for connection in connections if not connection.is_closed()]
 
 
 def lean_pools(client: Any) -> int:
