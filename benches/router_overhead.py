@@ -396,6 +396,9 @@ def summarize_profile(raw: Path, top: int = 25) -> str:
            "", "| inclusive | function |", "|---:|---|"]
     ranked = sorted(((lb, n) for lb, n in inclusive.items() if lb not in shared), key=lambda kv: -kv[1])
     out += [f"| {n / total:.1%} | {label} |" for label, n in ranked[:2 * top]]
+    ours = [(lb, n) for lb, n in ranked if "(unhardcoded/" in lb]
+    out += ["", "| inclusive | unhardcoded function |", "|---:|---|"]
+    out += [f"| {n / total:.1%} | {label} |" for label, n in ours[:top]]
     out += ["", "| self | function |", "|---:|---|"]
     out += [f"| {n / total:.1%} | {label} |" for label, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]]
     return "\n".join(out)
