@@ -17,7 +17,6 @@ import json
 
 import pytest
 import rfc8785
-
 from unhardcoded.bench.quickstart import QUICKSTART_POLICY_TEXT
 from unhardcoded.bench.record import note, record, target
 

@@ -21,13 +21,17 @@ from __future__ import annotations
 import gc
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-
 from unhardcoded.bench import numpy_rank, pyrank, synth
-from unhardcoded.bench.quickstart import CHAT_REQUEST, QUICKSTART_POLICY_TEXT, REQUIREMENTS
+from unhardcoded.bench.quickstart import (
+    CHAT_REQUEST,
+    QUICKSTART_POLICY_TEXT,
+    REQUIREMENTS,
+)
 from unhardcoded.bench.record import note, record, target
 
 SIZES = {"1k": 1_000, "100k": 100_000, "1M": 1_000_000}

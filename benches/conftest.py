@@ -16,7 +16,6 @@ import platform
 from pathlib import Path
 
 import pytest
-
 from unhardcoded.bench.record import NOTES, RESULTS, TARGETS
 
 

@@ -45,7 +45,6 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -53,7 +52,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "python"))  # unhardcoded.bench when run from a checkout
 
-from unhardcoded.bench.quickstart import CHAT_REQUEST, QUICKSTART_POLICY_TEXT  # noqa: E402
+from unhardcoded.bench.quickstart import CHAT_REQUEST, QUICKSTART_POLICY_TEXT
 
 LITELLM_SPEC = "litellm[proxy]==1.80.0"
 LITELLM_VENV_ENV = "UNHARDCODED_BENCH_LITELLM_VENV"
@@ -106,10 +105,9 @@ class Proc:
 
 def start(name: str, cmd: list[str], workdir: Path, env: dict[str, str]) -> Proc:
     log = workdir / f"{name}.log"
-    handle = open(log, "wb")
-    popen = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=workdir,
-                             start_new_session=True)
-    handle.close()
+    with open(log, "wb") as handle:  # the child keeps its own copy of the descriptor
+        popen = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=workdir,
+                                 start_new_session=True)
     return Proc(name, popen, log)
 
 
@@ -309,7 +307,7 @@ def wrk(system: System, concurrency: int, seconds: float, cpu: str | None, workd
     env = {**clean_env(), "WRK_BODY_FILE": str(body_file), "WRK_AUTH": system.auth or ""}
     cmd = pinned(["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
                   "-s", str(HERE / "wrk_post.lua"), system.url], cpu)
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 60)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 60, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr[-2000:]}")
     line = [ln for ln in done.stderr.splitlines() if ln.startswith("{")][-1]
@@ -426,8 +424,8 @@ def profile(system: System, seconds: float, concurrency: int, idle: bool, cpu: s
 
 def report(results: dict[str, Result], args: argparse.Namespace) -> str:
     base = results.get("direct")
-    lines = ["| system | c=1 p50 | c=1 p99 | added p50 (c=1) | added p99 (c=1) | c=32 p50 | c=32 p99 "
-             "| added p50 (c=32) | req/s (c=32) | errors |",
+    lines = [("| system | c=1 p50 | c=1 p99 | added p50 (c=1) | added p99 (c=1) | c=32 p50 | c=32 p99 "
+              "| added p50 (c=32) | req/s (c=32) | errors |"),
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 
     def ms(x: float) -> str:
@@ -446,7 +444,6 @@ def report(results: dict[str, Result], args: argparse.Namespace) -> str:
 
     targets = []
     if base is not None and "router" in results:
-        router = results["router"]
         add = {k: v.med("c1", "p50_ms") - base.med("c1", "p50_ms") for k, v in results.items()}
         rps = {k: v.med("c32", "rps") for k, v in results.items()}
         if "litellm" in results:

@@ -9,7 +9,6 @@ import argparse
 import os
 
 import uvicorn
-
 from unhardcoded.server.passthrough import create_passthrough_app
 
 

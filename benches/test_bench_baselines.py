@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from unhardcoded.bench import numpy_rank, pyrank, synth
 from unhardcoded.bench.quickstart import QUICKSTART_POLICY_TEXT, REQUIREMENTS
 

@@ -13,8 +13,10 @@ therefore conservative for the native side.
 """
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -36,9 +38,9 @@ class NumpyCatalog:
         return len(self.ids)
 
     @staticmethod
-    def from_models(models: list[dict]) -> "NumpyCatalog":
+    def from_models(models: list[dict]) -> NumpyCatalog:
         ids = [m["id"] for m in models]
-        if any(a >= b for a, b in zip(ids, ids[1:])):
+        if any(a >= b for a, b in itertools.pairwise(ids)):
             raise ValueError("models must be in strictly ascending id order")
         n = len(models)
         numbers = {f: np.array([m.get(f) for m in models], dtype=np.float64) for f in _NUMBER_FIELDS}

@@ -7,7 +7,8 @@ so the per-model cost is the tests themselves, not re-walking the term.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _CMP: dict[str, Callable[[float, float], bool]] = {
     "ge": lambda a, b: a >= b, "le": lambda a, b: a <= b, "gt": lambda a, b: a > b,
