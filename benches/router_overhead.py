@@ -299,6 +299,31 @@ class Run:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us: float | None = None      # the proxy's CPU time (all its processes) per request served
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def session_cpu_seconds(sid: int) -> float | None:
+    """User + system CPU of every process in session `sid` (a proxy and any workers it forked:
+    each system is started in its own session). CPU per request is far less sensitive to other
+    load on the machine than requests per second, so it is reported beside it."""
+    total, seen = 0, False
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                stat = handle.read().decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        # After the command: state ppid pgrp session … utime (14th field overall) stime (15th).
+        if len(fields) > 12 and fields[3] == str(sid):
+            total += int(fields[11]) + int(fields[12])
+            seen = True
+    return total / _CLOCK_TICKS if seen else None
 
 
 def wrk(system: System, concurrency: int, seconds: float, cpu: str | None, workdir: Path) -> Run:
@@ -307,15 +332,21 @@ def wrk(system: System, concurrency: int, seconds: float, cpu: str | None, workd
     env = {**clean_env(), "WRK_BODY_FILE": str(body_file), "WRK_AUTH": system.auth or ""}
     cmd = pinned(["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
                   "-s", str(HERE / "wrk_post.lua"), system.url], cpu)
+    sid = system.proc.popen.pid if system.proc is not None else None
+    cpu_before = session_cpu_seconds(sid) if sid is not None else None
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    cpu_after = session_cpu_seconds(sid) if sid is not None else None
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr[-2000:]}")
     line = [ln for ln in done.stderr.splitlines() if ln.startswith("{")][-1]
     stats = json.loads(line)
     secs = stats["duration_us"] / 1e6
     errors = sum(stats["errors"].values())
+    cpu_us = None
+    if cpu_before is not None and cpu_after is not None and stats["requests"]:
+        cpu_us = (cpu_after - cpu_before) * 1e6 / stats["requests"]
     return Run(stats["requests"], secs, stats["requests"] / secs, stats["p50_us"] / 1e3, stats["p99_us"] / 1e3,
-               errors)
+               errors, cpu_us)
 
 
 @dataclass
@@ -344,8 +375,12 @@ def measure(systems: list[System], rounds: int, duration: float, warmup: float, 
                 run = wrk(system, conc, duration, cpu, workdir)
                 bucket.append(run)
                 print(f"  round {r + 1} {system.name} c={conc}: p50 {run.p50_ms:.3f} ms p99 {run.p99_ms:.3f} ms "
-                      f"{run.rps:.0f} req/s errors {run.errors}", file=sys.stderr)
+                      f"{run.rps:.0f} req/s{_cpu_text(run)} errors {run.errors}", file=sys.stderr)
     return results
+
+
+def _cpu_text(run: Run) -> str:
+    return f" {run.cpu_us:.0f} µs CPU/request" if run.cpu_us is not None else ""
 
 
 # --- profile ------------------------------------------------------------------------------------
@@ -425,8 +460,8 @@ def profile(system: System, seconds: float, concurrency: int, idle: bool, cpu: s
 def report(results: dict[str, Result], args: argparse.Namespace) -> str:
     base = results.get("direct")
     lines = [("| system | c=1 p50 | c=1 p99 | added p50 (c=1) | added p99 (c=1) | c=32 p50 | c=32 p99 "
-              "| added p50 (c=32) | req/s (c=32) | errors |"),
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "| added p50 (c=32) | req/s (c=32) | CPU/request (c=32) | errors |"),
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 
     def ms(x: float) -> str:
         return f"{x:.3f} ms"
@@ -436,11 +471,15 @@ def report(results: dict[str, Result], args: argparse.Namespace) -> str:
             return "—"
         return ms(res.med(runs, attr) - base.med(runs, attr))
 
+    def cpu(res: Result) -> str:
+        values = [r.cpu_us for r in res.c32 if r.cpu_us is not None]
+        return f"{statistics.median(values):.0f} µs" if values else "—"
+
     for res in results.values():
         lines.append(f"| {res.name} | {ms(res.med('c1', 'p50_ms'))} | {ms(res.med('c1', 'p99_ms'))} "
                      f"| {added(res, 'c1', 'p50_ms')} | {added(res, 'c1', 'p99_ms')} "
                      f"| {ms(res.med('c32', 'p50_ms'))} | {ms(res.med('c32', 'p99_ms'))} "
-                     f"| {added(res, 'c32', 'p50_ms')} | {res.med('c32', 'rps'):.0f} | {res.errors()} |")
+                     f"| {added(res, 'c32', 'p50_ms')} | {res.med('c32', 'rps'):.0f} | {cpu(res)} | {res.errors()} |")
 
     targets = []
     if base is not None and "router" in results:

@@ -1,6 +1,6 @@
 """The router's hot-path shortcuts keep httpx's and SQLite's behaviour: prepared adapter requests are
 the requests the client would build, the lean connection pool reuses connections only while they
-are usable, and grouped trace inserts store every trace before its caller resumes."""
+are usable, and WAL checkpoints run off the request path (the trace journal: test_store_journal.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -166,75 +166,12 @@ async def test_expired_keep_alive_connections_are_replaced() -> None:
         assert server.connections == 2
 
 
-# --- grouped trace inserts ---------------------------------------------------------------------------
+# --- background checkpoints ----------------------------------------------------------------------------
 
 def _trace(ms: int, label: str = "policy:bench") -> dict:
     return {"object": "trace", "trace": new_trace_id(ms), "label": label, "kind": "policy",
             "policy": {"fingerprint": "pol_" + "ab" * 32}, "selected": "m-a", "status": "ok", "cost": 0.001,
             "latency_ms": 3.5, "created": ms_to_iso(ms)}
-
-
-class _Recording:
-    """Wraps the store's sqlite3 connection to see how rows reach it."""
-
-    def __init__(self, db: object):
-        self.db = db
-        self.calls: list[tuple[str, int]] = []
-
-    def execute(self, sql: str, *args: object) -> object:
-        self.calls.append(("execute", 1 if sql.startswith("INSERT") else 0))
-        return self.db.execute(sql, *args)  # type: ignore[attr-defined]
-
-    def executemany(self, sql: str, rows: list) -> object:
-        self.calls.append(("executemany", len(rows)))
-        return self.db.executemany(sql, rows)  # type: ignore[attr-defined]
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.db, name)
-
-
-async def test_traces_saved_together_commit_together(tmp_path) -> None:
-    store = SQLiteStore(str(tmp_path / "t.db"))
-    try:
-        recording = store._db = _Recording(store._db)  # type: ignore[assignment]
-        traces = [_trace(1_700_000_000_000 + i) for i in range(12)]
-        await asyncio.gather(*(store.save_trace_grouped("ws", t, orjson.dumps(t)) for t in traces))
-        assert ("executemany", 12) in recording.calls
-        assert all(store.get_trace("ws", t["trace"]) == t for t in traces)
-        alone = _trace(1_700_000_000_100)
-        await store.save_trace_grouped("ws", alone)
-        assert store.get_trace("ws", alone["trace"]) == alone
-    finally:
-        store.close()
-
-
-async def test_a_bad_row_fails_only_its_own_caller(tmp_path) -> None:
-    store = SQLiteStore(str(tmp_path / "t.db"))
-    try:
-        first = _trace(1_700_000_000_000)
-        store.save_trace("ws", first)
-        others = [_trace(1_700_000_000_001 + i) for i in range(4)]
-        results = await asyncio.gather(store.save_trace_grouped("ws", dict(first)),
-                                       *(store.save_trace_grouped("ws", t) for t in others), return_exceptions=True)
-        assert isinstance(results[0], Exception)  # the same id twice in one workspace
-        assert results[1:] == [None] * 4
-        assert all(store.get_trace("ws", t["trace"]) == t for t in others)
-    finally:
-        store.close()
-
-
-async def test_a_cancelled_caller_does_not_disturb_the_group(tmp_path) -> None:
-    store = SQLiteStore(str(tmp_path / "t.db"))
-    try:
-        traces = [_trace(1_700_000_000_000 + i) for i in range(3)]
-        tasks = [asyncio.ensure_future(store.save_trace_grouped("ws", t)) for t in traces]
-        await asyncio.sleep(0)  # every task has queued its row
-        tasks[0].cancel()
-        done = await asyncio.gather(*tasks, return_exceptions=True)
-        assert isinstance(done[0], asyncio.CancelledError) and done[1:] == [None, None]
-        assert all(store.get_trace("ws", t["trace"]) == t for t in traces)  # queued rows are stored regardless
-    finally:
-        store.close()
 
 
 def test_checkpoints_run_in_the_background(tmp_path, monkeypatch) -> None:

@@ -179,13 +179,7 @@ async def _save(host: Host, workspace: str, trace: dict, body: bytes) -> None:
     store = host.store
     try:
         if store.inline:
-            # Under concurrent load, traces finishing in the same loop turn share one commit; a lone
-            # call inserts directly rather than wait a loop turn for company that is not coming.
-            grouped = getattr(store, "save_trace_grouped", None) if host.inflight > 1 else None
-            if grouped is not None:
-                await grouped(workspace, trace, body)
-            else:
-                store.save_trace(workspace, trace, body)
+            store.save_trace(workspace, trace, body)  # SQLite: one journal append (store/journal.py)
         else:
             await asyncio.to_thread(store.save_trace, workspace, trace, body)
     except Exception:
@@ -225,14 +219,6 @@ def _trace_headers(trace_id: str, selected: Any, fingerprint: Any) -> dict[str, 
 
 async def chat_completions(request: Request) -> Response:
     host: Host = request.app.state.host
-    host.inflight += 1
-    try:
-        return await _chat_completions(host, request)
-    finally:
-        host.inflight -= 1
-
-
-async def _chat_completions(host: Host, request: Request) -> Response:
     workspace = _authorize(host, request)
     body = await _read_json_body(host, request)
     kind, term, derived, data = _parse(host, body)

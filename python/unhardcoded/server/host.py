@@ -58,7 +58,6 @@ class Host:
     models_body: bytes = b""
     fields_body: bytes = b""
     secrets: list[str] = field(default_factory=list)
-    inflight: int = 0                      # chat calls being handled now (the store groups commits under load)
 
     async def aclose(self) -> None:
         await self.client.aclose()

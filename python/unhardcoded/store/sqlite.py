@@ -1,14 +1,18 @@
-"""SQLite trace store: the default. WAL + synchronous=NORMAL keeps an inline insert around 40 µs,
-cheap enough to run on the event loop before the response completes.
+"""SQLite trace store: the default, in WAL mode.
+
+A trace is made durable by the store's journal (store/journal.py: one append to a file, done when
+`save_trace` returns) and committed to the tables by a background thread in groups, so no SQLite
+commit sits on a request's path; reads commit what is pending first, so a saved trace is always
+visible to the next query. An in-memory database has no journal and inserts inline.
 
 In WAL mode with synchronous=NORMAL a commit only appends to the log; the costly part (copying the
 log into the database and fsyncing both) is the checkpoint, which SQLite otherwise runs inside
 whichever commit crosses the size threshold. Here a background thread checkpoints instead, on its
-own connection with the GIL released, so no request ever pays for one; SQLite's own automatic
-checkpoint stays on at a higher threshold as a safety net should the thread fall behind."""
+own connection with the GIL released; SQLite's own automatic checkpoint stays on at a higher
+threshold as a safety net should the thread fall behind."""
 from __future__ import annotations
 
-import asyncio
+import logging
 import os
 import sqlite3
 import threading
@@ -28,6 +32,9 @@ from .base import (
     time_bound_ms,
     trace_body,
 )
+from .journal import Journal, recover
+
+log = logging.getLogger("unhardcoded.store")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS traces (
@@ -94,11 +101,19 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the SQLite store at {path}: {exc}") from exc
         self._lock = threading.Lock()
-        self._group: list[tuple[str, dict[str, Any], bytes | None, asyncio.Future[None]]] | None = None
         self._checkpointer: _Checkpointer | None = None
-        if path != ":memory:" and self._wal():
-            self._checkpointer = _Checkpointer(path)
-            self._db.execute(f"PRAGMA wal_autocheckpoint={INLINE_CHECKPOINT_PAGES}")
+        self._journal: Journal | None = None
+        if path != ":memory:":
+            if self._wal():
+                self._checkpointer = _Checkpointer(path)
+                self._db.execute(f"PRAGMA wal_autocheckpoint={INLINE_CHECKPOINT_PAGES}")
+            try:
+                replayed = recover(path, self._commit_recovered)
+                self._journal = Journal(path, self._commit)
+            except OSError as exc:
+                raise StoreError(f"cannot open the trace journal beside {path}: {exc}") from exc
+            if replayed:
+                log.warning("stored %d traces left in the journal by an earlier process", replayed)
 
     def _wal(self) -> bool:
         try:
@@ -110,57 +125,60 @@ class SQLiteStore:
     # traces ---------------------------------------------------------------------------------------
 
     def save_trace(self, workspace_id: str, trace: dict[str, Any], body: bytes | None = None) -> None:
-        row = _row(workspace_id, trace, body)
+        """Durable when it returns: journaled (committed to the tables shortly after), or inserted
+        inline when the store has no journal. Raises when the trace cannot be recorded."""
+        row = summary_row(trace)  # a malformed trace fails here, in its caller
+        data = trace_body(trace, body)
+        if self._journal is not None:
+            self._journal.append(workspace_id, data, row)
+            return
         with self._lock:
-            self._db.execute(_INSERT_TRACE, row)
+            self._db.execute(_INSERT_TRACE, (row[0], workspace_id, *row[1:], data))
+
+    def _commit(self, batch: list[tuple[str, bytes, tuple[Any, ...] | None]]) -> None:
+        """Inserts journaled traces in one transaction. A trace id already stored is logged and
+        skipped (ids carry 64 random bits, so only a replayed journal meets one); any other failure
+        raises, and the journal keeps the traces."""
+        rows = [_row(ws, body, row) for ws, body, row in batch]
+        with self._lock:
+            try:
+                self._db.execute("BEGIN")
+                self._db.executemany(_INSERT_TRACE, rows)
+                self._db.execute("COMMIT")
+            except sqlite3.IntegrityError:
+                self._db.execute("ROLLBACK")
+                self._insert_each(rows)
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
         if self._checkpointer is not None:
-            self._checkpointer.saved()
+            self._checkpointer.saved(len(rows))
 
-    async def save_trace_grouped(self, workspace_id: str, trace: dict[str, Any], body: bytes | None = None) -> None:
-        """`save_trace` for a server under concurrent load (group commit): the traces saved during one
-        turn of the event loop are inserted in one transaction, committed before any of their callers
-        resumes, so each call still returns only once its trace is stored. One WAL commit instead of
-        one per trace is most of an insert's cost. A failure reaches only the callers whose rows it
-        concerns: a failed group is retried row by row through `save_trace`."""
-        loop = asyncio.get_running_loop()
-        done = loop.create_future()
-        group = self._group
-        if group is None:
-            group = self._group = []
-            loop.call_soon(self._commit_group)
-        group.append((workspace_id, trace, body, done))
-        await done
+    def _insert_each(self, rows: list[tuple[Any, ...]]) -> None:
+        for row in rows:
+            try:
+                self._db.execute(_INSERT_TRACE, row)
+            except sqlite3.IntegrityError:
+                log.error("trace %s is already stored in workspace %s; the second copy was dropped", row[0], row[1])
 
-    def _commit_group(self) -> None:
-        group, self._group = self._group or [], None
-        if len(group) > 1:
+    def _commit_recovered(self, records: list[tuple[str, bytes]]) -> None:
+        batch: list[tuple[str, bytes, tuple[Any, ...] | None]] = []
+        for ws, body in records:
             try:
-                rows = [_row(ws, trace, body) for ws, trace, body, _ in group]
-                with self._lock:
-                    self._db.execute("BEGIN")
-                    try:
-                        self._db.executemany(_INSERT_TRACE, rows)
-                        self._db.execute("COMMIT")
-                    except BaseException:
-                        self._db.execute("ROLLBACK")
-                        raise
-            except Exception:
-                pass  # retried one by one below, so one bad row does not cost the others their trace
-            else:
-                for *_, done in group:
-                    _settle(done, None)
-                if self._checkpointer is not None:
-                    self._checkpointer.saved(len(group))
-                return
-        for ws, trace, body, done in group:
-            try:
-                self.save_trace(ws, trace, body)
-            except Exception as exc:
-                _settle(done, exc)
-            else:
-                _settle(done, None)
+                trace = orjson.loads(body)
+                batch.append((ws, body, summary_row(trace) if isinstance(trace, dict) else None))
+            except (orjson.JSONDecodeError, ValueError, KeyError):
+                log.error("skipped an unreadable trace in the journal (workspace %s)", ws)
+        self._commit([entry for entry in batch if entry[2] is not None])
+
+    def _sync(self) -> None:
+        """Reads see every trace saved before them."""
+        if self._journal is not None and self._journal.pending:
+            self._journal.flush()
 
     def get_trace_json(self, workspace_id: str, trace_id: str) -> bytes | None:
+        self._sync()
         with self._lock:
             found = self._db.execute(
                 "SELECT body FROM traces WHERE workspace = ? AND id = ?", (workspace_id, trace_id)
@@ -175,6 +193,7 @@ class SQLiteStore:
                     since: Any = None, until: Any = None, limit: int = 50,
                     cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
         page = clamp_limit(limit)
+        self._sync()
         clauses = ["workspace = ?"]
         params: list[Any] = [workspace_id]
         if label is not None:
@@ -239,24 +258,17 @@ class SQLiteStore:
         return found[0] if found else None
 
     def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
         if self._checkpointer is not None:
             self._checkpointer.stop()
         with self._lock:
             self._db.close()
 
 
-def _row(workspace_id: str, trace: dict[str, Any], body: bytes | None) -> tuple[Any, ...]:
-    row = summary_row(trace)
-    return (row[0], workspace_id, *row[1:], trace_body(trace, body))
-
-
-def _settle(done: asyncio.Future[None], exc: BaseException | None) -> None:
-    if done.done():  # its caller was cancelled meanwhile; the row is stored (or not) all the same
-        return
-    if exc is None:
-        done.set_result(None)
-    else:
-        done.set_exception(exc)
+def _row(workspace_id: str, body: bytes, summary: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    row = summary if summary is not None else summary_row(orjson.loads(body))
+    return (row[0], workspace_id, *row[1:], body)
 
 
 class _Checkpointer:
