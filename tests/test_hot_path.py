@@ -10,7 +10,6 @@ import time
 import anyio
 import httpcore
 import httpx
-import orjson
 import pytest
 from unhardcoded.providers import ProviderSettings, make_adapter
 from unhardcoded.providers.lean_pool import LeanConnectionPool, lean_pools

@@ -88,8 +88,10 @@ class _PolicyInfo:
 
 class Engine:
     def __init__(self, catalog: Any, adapters: Mapping[str, Any], *, providers: Iterable[str] | None = None,
-                 timeouts: Timeouts | None = None, secrets: Iterable[str] = ()):
+                 timeouts: Timeouts | None = None, secrets: Iterable[str] = (), json_verdicts: bool = False):
         self.catalog = catalog
+        # True: records carry `candidates` as an orjson.Fragment (for hosts that only serialize them).
+        self.json_verdicts = json_verdicts
         self.adapters = dict(adapters)
         self.providers: list[str] = sorted(providers if providers is not None else self.adapters)
         self.timeouts = timeouts or Timeouts()
@@ -174,7 +176,9 @@ class Engine:
         cascade = list(result.cascade)
         record["seed"] = result.seed
         record["cascade"] = cascade
-        record["candidates"] = result.verdicts()
+        # A host that only serializes its records takes the verdicts as JSON written by the core,
+        # which for a catalog of dozens of models is most of a trace's cost as Python dicts.
+        record["candidates"] = orjson.Fragment(result.verdicts_json()) if self.json_verdicts else result.verdicts()
         record["_counts"] = result.counts()
         record["routing_ms"] = _ms(t0)
         return record, outgoing, cascade, t0
@@ -183,7 +187,7 @@ class Engine:
         counts = record.pop("_counts", None) or {}
         cascade = record["cascade"]
         record["reason"] = reason_text(record["policy"]["term"], cascade[0] if cascade else None, counts,
-                                       len(record["candidates"]), record["seed"], record["requirements"],
+                                       sum(counts.values()), record["seed"], record["requirements"],
                                        record["selected"], record["fallback"])
 
     def _redact(self, text: str) -> str:

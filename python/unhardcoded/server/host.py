@@ -224,7 +224,7 @@ def build_host(config: Config, *, env: Mapping[str, str] | None = None, store: T
     t = config.timeouts
     engine = Engine(catalog, adapters, providers=ready,
                     timeouts=EngineTimeouts(stall=t.stall, attempt=t.attempt, overall=t.overall),
-                    secrets=keys_secrets)
+                    secrets=keys_secrets, json_verdicts=True)
     index, dev_key, note = build_keys(config, store, env)
     host = Host(config=config, catalog=catalog, engine=engine, store=store, keys=index,
                 limiter=RateLimiter(config.limits.requests_per_minute, index.workspaces), client=client,

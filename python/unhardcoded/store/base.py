@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import orjson
@@ -154,3 +155,32 @@ def clamp_limit(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError("limit must be a positive integer")
     return min(limit, MAX_PAGE)
+
+
+def history_page(rows_of: Callable[[str, list[Any]], list[tuple]], table: str, placeholder: str,
+                 workspace_id: str, label: str | None, model: str | None, since: Any, until: Any,
+                 limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a workspace's trace summaries, newest first (`list_traces` of every backend):
+    `rows_of(sql, params)` runs the query, `placeholder` is the driver's parameter marker."""
+    page = clamp_limit(limit)
+    clauses = [f"workspace = {placeholder}"]
+    params: list[Any] = [workspace_id]
+    lo, hi = time_bound_ms(since), time_bound_ms(until)
+    for column, op, value in (("label", "=", label), ("selected", "=", model),
+                              ("id", ">=", None if lo is None else id_bound(lo)),
+                              ("id", "<", None if hi is None else id_bound(hi)),
+                              ("id", "<", decode_cursor(cursor) if cursor else None)):
+        if value is not None:
+            clauses.append(f"{column} {op} {placeholder}")
+            params.append(value)
+    sql = (
+        "SELECT id, label, kind, selected, status, policy, cost, latency_ms, created"
+        f" FROM {table} WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT {placeholder}"
+    )
+    params.append(page + 1)
+    rows = rows_of(sql, params)
+    more = len(rows) > page
+    rows = rows[:page]
+    items = [dict(zip(SUMMARY_FIELDS, r)) for r in rows]
+    return items, (encode_cursor(rows[-1][0]) if more and rows else None)
+

@@ -33,8 +33,10 @@ log = logging.getLogger("unhardcoded.store")
 
 # A journal file is replaced by a fresh one once it holds this much (its traces committed).
 ROTATE_BYTES = 4 * 1024 * 1024
-# How long the committer lets traces gather before a commit (seconds).
-GATHER_SECONDS = 0.002
+# How long the committer lets traces gather before a commit (seconds). Durability does not wait for
+# it and readers commit what is pending themselves, so it only trades commits per second (each one
+# writes the same few b-tree pages whether it carries one trace or fifty) against memory.
+GATHER_SECONDS = 0.05
 
 _HEADER = struct.Struct("<II")
 _WS_LEN = struct.Struct("<H")

@@ -22,14 +22,9 @@ from typing import Any
 import orjson
 
 from .base import (
-    SUMMARY_FIELDS,
     StoreError,
-    clamp_limit,
-    decode_cursor,
-    encode_cursor,
-    id_bound,
+    history_page,
     summary_row,
-    time_bound_ms,
     trace_body,
 )
 from .journal import Journal, recover
@@ -192,38 +187,9 @@ class SQLiteStore:
     def list_traces(self, workspace_id: str, label: str | None = None, model: str | None = None,
                     since: Any = None, until: Any = None, limit: int = 50,
                     cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-        page = clamp_limit(limit)
         self._sync()
-        clauses = ["workspace = ?"]
-        params: list[Any] = [workspace_id]
-        if label is not None:
-            clauses.append("label = ?")
-            params.append(label)
-        if model is not None:
-            clauses.append("selected = ?")
-            params.append(model)
-        lo = time_bound_ms(since)
-        hi = time_bound_ms(until)
-        if lo is not None:
-            clauses.append("id >= ?")
-            params.append(id_bound(lo))
-        if hi is not None:
-            clauses.append("id < ?")
-            params.append(id_bound(hi))
-        if cursor:
-            clauses.append("id < ?")
-            params.append(decode_cursor(cursor))
-        sql = (
-            "SELECT id, label, kind, selected, status, policy, cost, latency_ms, created"
-            f" FROM {self._table} WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?"
-        )
-        params.append(page + 1)
-        rows = self._rows(sql, params)
-        more = len(rows) > page
-        rows = rows[:page]
-        items = [dict(zip(SUMMARY_FIELDS, r)) for r in rows]
-        next_cursor = encode_cursor(rows[-1][0]) if more and rows else None
-        return items, next_cursor
+        return history_page(self._rows, self._table, "?", workspace_id, label, model, since, until, limit,
+                            cursor)
 
     def _rows(self, sql: str, params: list[Any]) -> list[tuple]:
         with self._lock:
