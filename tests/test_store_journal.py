@@ -201,19 +201,28 @@ def test_full_journals_rotate_and_are_removed_once_committed(tmp_path, monkeypat
     assert _journals(db) == []
 
 
-def test_a_journal_write_failure_reaches_the_caller(tmp_path, monkeypatch) -> None:
+def test_a_full_disk_reaches_the_caller_and_loses_nothing_saved_before(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(journal_mod, "ROTATE_BYTES", 2048)  # every few traces need a new file
     store = SQLiteStore(str(tmp_path / "t.db"))
     try:
-        def full(fd: int, data: bytes) -> int:
+        saved = [_trace(BASE_MS + i) for i in range(2)]
+        for t in saved:
+            store.save_trace("ws", t)
+
+        def full(fd: int, offset: int, length: int) -> None:
             raise OSError(28, "No space left on device")
 
-        lost = _trace(BASE_MS)
-        monkeypatch.setattr(journal_mod.os, "write", full)
+        monkeypatch.setattr(journal_mod.os, "posix_fallocate", full)
+        lost = _trace(BASE_MS + 10)
         with pytest.raises(OSError):
-            store.save_trace("ws", lost)
+            for _ in range(10):  # until the current file is full and a new one is needed
+                store.save_trace("ws", lost)
+                lost = _trace(BASE_MS + 10)
         monkeypatch.undo()
         assert store.get_trace("ws", lost["trace"]) is None
-        assert store._journal is not None and store._journal.pending == 0
+        assert all(store.get_trace("ws", t["trace"]) == t for t in saved)
+        store.save_trace("ws", lost)  # space again: the journal carries on
+        assert store.get_trace("ws", lost["trace"]) == lost
     finally:
         store.close()
 

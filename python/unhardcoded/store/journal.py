@@ -1,18 +1,19 @@
 """The SQLite store's write-ahead trace journal: how a trace is made durable before its response
 completes without an SQLite commit on the request path.
 
-`save_trace` appends one record (workspace + trace JSON) to an append-only file with a single
-write(2) and returns: from then on the trace survives a crash of the process — the same guarantee
-SQLite's WAL gives with synchronous=NORMAL, at a tenth of an inline commit's cost (one syscall
-instead of a transaction writing three b-tree pages, file locks and frame headers). A thread then
+`save_trace` copies one record (workspace + trace JSON) into the journal file and returns: from
+then on the trace survives a crash of the process — the same guarantee SQLite's WAL gives with
+synchronous=NORMAL, for the cost of a memory copy instead of an inline commit (a transaction
+writing three b-tree pages, frame headers and file locks through a dozen system calls). A thread then
 commits the journaled traces to SQLite in groups, so the tables catch up within milliseconds and a
 commit is shared by every trace that arrived meanwhile. Reads first commit whatever is still
 pending, so a trace is queryable as soon as its call has returned.
 
-Files: `<database>.journal-<random>`, held under an exclusive flock by the process writing it. A
-file nobody holds is a leftover of a process that died; opening the store replays its records
-(duplicates of committed traces are skipped) and deletes it. Once a file passes ROTATE_BYTES the
-writer starts a new one and deletes the old one when the traces it holds are committed.
+Files: `<database>.journal-<random>`, ROTATE_BYTES each, preallocated and mapped into memory (an
+append is a copy into the page cache, no system call), held under an exclusive flock by the
+process writing it. A file nobody holds is a leftover of a process that died; opening the store
+replays its records (duplicates of committed traces are skipped) and deletes it. When a file is
+full the writer starts a new one and deletes the old one once the traces it holds are committed.
 
 Record: u32 length of the payload, u32 CRC-32 of it, payload = u16 length of the workspace id,
 the workspace id (UTF-8), the trace JSON. A torn or corrupt tail (a crash mid-write) ends replay.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import fcntl
 import glob
 import logging
+import mmap
 import os
 import struct
 import threading
@@ -31,8 +33,11 @@ from typing import Any
 
 log = logging.getLogger("unhardcoded.store")
 
-# A journal file is replaced by a fresh one once it holds this much (its traces committed).
+# Size of a journal file; a full one is replaced by a fresh one, and deleted once its traces are
+# committed.
 ROTATE_BYTES = 4 * 1024 * 1024
+# Fault the mapping in when a file is created rather than page by page on the request path.
+_POPULATE = getattr(mmap, "MAP_POPULATE", 0)
 # How long the committer lets traces gather before a commit (seconds). Durability does not wait for
 # it and readers commit what is pending themselves, so it only trades commits per second (each one
 # writes the same few b-tree pages whether it carries one trace or fifty) against memory.
@@ -71,26 +76,47 @@ def decode_records(data: bytes) -> Iterator[tuple[str, bytes]]:
 
 
 class _File:
-    """One journal file, open for appending and locked by this process."""
+    """One journal file: preallocated, mapped shared into memory, and locked by this process.
 
-    def __init__(self, database: str):
+    A record is copied into the mapping, which is the kernel's page cache for the file: it is in
+    the file once the copy is done and survives this process dying (not the machine losing power,
+    as with SQLite's WAL at synchronous=NORMAL). The blocks are reserved when the file is created,
+    so a full disk fails there, cleanly, rather than as a fault on a later copy. The zeroed rest of
+    the file reads back as the end of the records."""
+
+    def __init__(self, database: str, capacity: int):
         self.path = f"{database}.journal-{os.urandom(6).hex()}"
-        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            os.posix_fallocate(self.fd, 0, capacity)
+            self.map = mmap.mmap(self.fd, capacity, flags=mmap.MAP_SHARED | _POPULATE,
+                                 prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        except BaseException:
+            os.close(self.fd)
+            os.unlink(self.path)
+            raise
+        self.capacity = capacity
         self.size = 0
 
+    def fits(self, length: int) -> bool:
+        return self.size + length <= self.capacity
+
     def append(self, record: bytes) -> None:
-        written = os.write(self.fd, record)
-        if written != len(record):  # a short write (disk full): drop the partial record
-            os.ftruncate(self.fd, self.size)
-            raise OSError(f"short write to the trace journal ({written} of {len(record)} bytes)")
-        self.size += written
+        end = self.size + len(record)
+        self.map[self.size:end] = record
+        self.size = end
+
+    def close(self, remove: bool) -> None:
+        try:
+            self.map.close()
+            if remove:
+                os.unlink(self.path)
+        finally:
+            os.close(self.fd)  # releases the lock, after the name is gone when removed
 
     def remove(self) -> None:
-        try:
-            os.unlink(self.path)
-        finally:
-            os.close(self.fd)  # closing releases the lock after the name is gone
+        self.close(remove=True)
 
 
 def recover(database: str, commit: Replay) -> int:
@@ -127,7 +153,8 @@ class Journal:
         self._flush_lock = threading.Lock()    # one commit at a time (thread or a reader)
         self._pending: list[tuple[str, bytes, Any]] = []
         self._keep = False                     # a commit failed: leave the files for recovery
-        self._file = _File(database)
+        self._retired: list[_File] = []        # full files whose traces are not all committed yet
+        self._file = _File(database, ROTATE_BYTES)
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="unhardcoded-trace-journal", daemon=True)
@@ -138,6 +165,10 @@ class Journal:
         along to the commit so it need not parse the body again."""
         record = encode_record(workspace, body)
         with self._lock:
+            if not self._file.fits(len(record)):
+                fresh = _File(self._database, max(ROTATE_BYTES, len(record)))
+                self._retired.append(self._file)
+                self._file = fresh
             self._file.append(record)
             self._pending.append((workspace, body, summary))
             first = len(self._pending) == 1
@@ -153,26 +184,17 @@ class Journal:
         with self._flush_lock:
             with self._lock:
                 batch, self._pending = self._pending, []
-                retire = None
-                if self._file.size >= ROTATE_BYTES:
-                    # The new file takes later appends; the old one holds only this batch and
-                    # traces already committed, so it can go once the batch is in.
-                    retire, self._file = self._file, _File(self._database)
-            if not batch:
-                if retire is not None:
-                    retire.remove()
-                return
-            try:
-                self._commit(batch)
-            except Exception:
-                # Kept on disk: the next start replays the files (see recover).
-                self._keep = True
-                log.exception("could not commit %d journaled traces; they stay in the journal", len(batch))
-                if retire is not None:
-                    os.close(retire.fd)
-                return
-            if retire is not None:
-                retire.remove()
+                # Files retired before this moment hold only traces of this batch or earlier ones.
+                retired, self._retired = self._retired, []
+            if batch:
+                try:
+                    self._commit(batch)
+                except Exception:
+                    # Kept on disk: the next start replays the files (see recover).
+                    self._keep = True
+                    log.exception("could not commit %d journaled traces; they stay in the journal", len(batch))
+            for file in retired:
+                file.close(remove=not self._keep)
 
     def close(self) -> None:
         self._stopping = True
@@ -180,10 +202,7 @@ class Journal:
         self._thread.join(timeout=30)
         self.flush()
         with self._lock:
-            if self._keep or self._pending:
-                os.close(self._file.fd)
-            else:
-                self._file.remove()
+            self._file.close(remove=not (self._keep or self._pending))
 
     def _run(self) -> None:
         while not self._stopping:
