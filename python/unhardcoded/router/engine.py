@@ -104,6 +104,7 @@ class Engine:
             upstream = meta.get("upstream") if isinstance(meta.get("upstream"), str) else model_id
             self._models[model_id] = _Model(str(model.get("provider")), upstream, model_prices(model))
         self._policies: dict[str, _PolicyInfo] = {}
+        self._reasons: dict[tuple, str] = {}
 
     # -- shared steps --------------------------------------------------------------------------------
 
@@ -186,9 +187,28 @@ class Engine:
     def _finish_reason(self, record: dict) -> None:
         counts = record.pop("_counts", None) or {}
         cascade = record["cascade"]
-        record["reason"] = reason_text(record["policy"]["term"], cascade[0] if cascade else None, counts,
-                                       sum(counts.values()), record["seed"], record["requirements"],
-                                       record["selected"], record["fallback"])
+        head = cascade[0] if cascade else None
+        hops = record["fallback"]
+        reqs = record["requirements"]
+        key = None
+        if not hops and isinstance(reqs, dict):
+            # Calls without failover repeat a handful of reasons; the text is a pure function of these.
+            key = (record["policy"]["fingerprint"], head, tuple(counts.items()), record["seed"],
+                   tuple(reqs.items()), record["selected"])
+            try:
+                cached = self._reasons.get(key)
+            except TypeError:  # an unhashable requirement value: no caching
+                key = cached = None
+            if cached is not None:
+                record["reason"] = cached
+                return
+        text = reason_text(record["policy"]["term"], head, counts, sum(counts.values()), record["seed"], reqs,
+                           record["selected"], hops)
+        if key is not None:
+            if len(self._reasons) >= 4096:
+                self._reasons.clear()
+            self._reasons[key] = text
+        record["reason"] = text
 
     def _redact(self, text: str) -> str:
         for secret in self._secrets:

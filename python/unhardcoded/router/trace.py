@@ -3,6 +3,7 @@ and the wrapper the server puts around an engine record."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -13,12 +14,40 @@ TRACE_ORDER = ("object", "trace", "label", "kind", "policy", "catalog", "require
                "usage", "status", "error", "started", "ended", "created")
 
 
+class _Entropy(threading.local):
+    """os.urandom read 4 KiB at a time, per thread: one getrandom(2) per 512 trace ids."""
+
+    def __init__(self) -> None:
+        self.pool = b""
+        self.at = 0
+
+    def take8(self) -> bytes:
+        at = self.at
+        if at + 8 > len(self.pool):
+            self.pool, at = os.urandom(4096), 0
+        self.at = at + 8
+        return self.pool[at:at + 8]
+
+
+_entropy = _Entropy()
+
+
+def _fresh_entropy() -> None:
+    # A forked worker must not hand out the ids its parent's pool still holds.
+    global _entropy
+    _entropy = _Entropy()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_entropy)
+
+
 def new_trace_id(ms: int | None = None) -> str:
     """`tr_` + 12 hex of the epoch millisecond the call arrived + 16 random hex: unique, and sorts by
     creation time (the store pages history by id)."""
     if ms is None:
         ms = int(time.time() * 1000)
-    return f"tr_{ms:012x}{os.urandom(8).hex()}"
+    return f"tr_{ms:012x}{_entropy.take8().hex()}"
 
 
 def trace_id_ms(trace_id: str) -> int | None:
