@@ -315,20 +315,8 @@ class AnthropicAdapter(Adapter):
         return block
 
     def _tools(self, tools: Any) -> list[dict[str, Any]]:
-        if not isinstance(tools, list):
-            raise self.bad_request("tools must be an array")
         out = []
-        for i, tool in enumerate(tools):
-            function = tool.get("function") if isinstance(tool, dict) else None
-            if (
-                not isinstance(tool, dict)
-                or tool.get("type", "function") != "function"
-                or not isinstance(function, dict)
-            ):
-                raise self.bad_request(f"tools[{i}] must be a function tool")
-            name = function.get("name")
-            if not isinstance(name, str) or not name:
-                raise self.bad_request(f"tools[{i}].function.name must be a non-empty string")
+        for tool, function, name in self.function_tools(tools):
             schema = function.get("parameters")
             if not isinstance(schema, dict):
                 schema = {"type": "object", "properties": {}}

@@ -337,6 +337,26 @@ class Adapter:
             )
         return self._timeout
 
+    def function_tools(self, tools: Any) -> list[tuple[dict[str, Any], dict[str, Any], str]]:
+        """(tool, its function, the function's name) of an OpenAI `tools` array, checked: every entry
+        must be a function tool with a non-empty name (the only kind the mapped APIs take)."""
+        if not isinstance(tools, list):
+            raise self.bad_request("tools must be an array")
+        out = []
+        for i, tool in enumerate(tools):
+            function = tool.get("function") if isinstance(tool, dict) else None
+            if (
+                not isinstance(tool, dict)
+                or tool.get("type", "function") != "function"
+                or not isinstance(function, dict)
+            ):
+                raise self.bad_request(f"tools[{i}] must be a function tool")
+            name = function.get("name")
+            if not isinstance(name, str) or not name:
+                raise self.bad_request(f"tools[{i}].function.name must be a non-empty string")
+            out.append((tool, function, name))
+        return out
+
     def headers(self, auth: Mapping[str, str], *, stream: bool) -> dict[str, str]:
         merged = {"content-type": "application/json", "accept": "text/event-stream" if stream else "application/json"}
         # Lower-cased so a configured "Authorization" cannot travel beside the adapter's own.
