@@ -89,7 +89,10 @@ class _File:
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX)
-            os.posix_fallocate(self.fd, 0, capacity)
+            if hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(self.fd, 0, capacity)
+            else:  # macOS: a sparse file (a full disk then shows up when the pages are written back)
+                os.ftruncate(self.fd, capacity)
             self.map = mmap.mmap(self.fd, capacity, flags=mmap.MAP_SHARED | _POPULATE,
                                  prot=mmap.PROT_READ | mmap.PROT_WRITE)
         except BaseException:
