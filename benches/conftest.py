@@ -25,6 +25,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     # If the ini options already collect bench_*.py, let pytest do it (no duplicate modules).
     if any(fnmatch.fnmatch(file_path.name, pat) for pat in parent.config.getini("python_files")):
         return None
+    # A file named on the command line (`pytest benches/bench_rank.py`) is collected by pytest
+    # itself whatever its name; collecting it here too would run every bench twice.
+    if parent.session.isinitpath(file_path):
+        return None
     return pytest.Module.from_parent(parent, path=file_path)
 
 

@@ -3,9 +3,13 @@
 //! Iterative like the reader, so a value of any depth is written without recursion.
 
 use std::cmp::Ordering;
-use std::ops::Range;
 
-use crate::json::Value;
+use crate::error::{Code, Error};
+use crate::json::{checked_text, read_into, scan_plain, Limits, Value};
+
+mod stream;
+
+pub(crate) use stream::TextJcs;
 
 /// The JCS text of `value`.
 pub fn to_jcs(value: &Value) -> String {
@@ -19,23 +23,16 @@ pub fn to_jcs(value: &Value) -> String {
 /// `Value` numbers are finite by construction (the reader rejects the rest); a non-finite number
 /// built by hand is written as `null`, as ECMAScript `JSON.stringify` does.
 pub fn write_jcs(value: &Value, out: &mut String) {
-    write(value, out, None);
+    write(value, out);
 }
 
-/// The JCS text of `value` plus the byte range, within it, of every array in document order
-/// (pre-order, the root first when it is an array). Admission uses it to give each op node its
-/// canonical text in one pass instead of re-serializing every sub-term.
-pub fn to_jcs_with_array_spans(value: &Value) -> (String, Vec<Range<usize>>) {
-    to_jcs_with_array_spans_sized(value, INITIAL_CAPACITY)
-}
-
-/// [`to_jcs_with_array_spans`] with room reserved for `size_hint` bytes of text (the length of
-/// the text the value was read from is a close guess), so a small term is written without regrowth.
-pub fn to_jcs_with_array_spans_sized(value: &Value, size_hint: usize) -> (String, Vec<Range<usize>>) {
-    let mut out = String::with_capacity(size_hint.clamp(INITIAL_CAPACITY, MAX_RESERVE));
-    let mut spans = Vec::with_capacity(32);
-    write(value, &mut out, Some(&mut spans));
-    (out, spans)
+/// The JCS text of a strict JSON text, read as [`crate::json::parse`] reads it (same errors),
+/// written while it is read: no tree is built, and what is already canonical is copied.
+pub fn canonicalize(input: &[u8], limits: Limits, code: Code) -> Result<String, Error> {
+    let text = checked_text(input, limits, code)?;
+    let mut writer = TextJcs::new(text);
+    read_into(text, limits, code, &mut writer)?;
+    Ok(writer.finish())
 }
 
 /// Text capacity reserved up front: most terms are a few hundred bytes, and regrowing a string
@@ -45,11 +42,11 @@ const INITIAL_CAPACITY: usize = 256;
 const MAX_RESERVE: usize = 1 << 16;
 
 enum Frame<'a> {
-    Array { items: std::slice::Iter<'a, Value>, first: bool, span: Option<usize> },
+    Array { items: std::slice::Iter<'a, Value>, first: bool },
     Object { members: Vec<&'a (String, Value)>, next: usize },
 }
 
-fn write(root: &Value, out: &mut String, mut spans: Option<&mut Vec<Range<usize>>>) {
+fn write(root: &Value, out: &mut String) {
     let mut stack: Vec<Frame<'_>> = Vec::with_capacity(16);
     let mut pending = Some(root);
     loop {
@@ -61,12 +58,8 @@ fn write(root: &Value, out: &mut String, mut spans: Option<&mut Vec<Range<usize>
                 Value::Number(n) => write_number(*n, out),
                 Value::String(s) => write_string(s, out),
                 Value::Array(items) => {
-                    let span = spans.as_deref_mut().map(|s| {
-                        s.push(out.len()..out.len());
-                        s.len() - 1
-                    });
                     out.push('[');
-                    stack.push(Frame::Array { items: items.iter(), first: true, span });
+                    stack.push(Frame::Array { items: items.iter(), first: true });
                 }
                 Value::Object(members) => {
                     out.push('{');
@@ -76,7 +69,7 @@ fn write(root: &Value, out: &mut String, mut spans: Option<&mut Vec<Range<usize>
         }
         match stack.last_mut() {
             None => return,
-            Some(Frame::Array { items, first, span }) => match items.next() {
+            Some(Frame::Array { items, first }) => match items.next() {
                 Some(item) => {
                     if !*first {
                         out.push(',');
@@ -86,11 +79,6 @@ fn write(root: &Value, out: &mut String, mut spans: Option<&mut Vec<Range<usize>
                 }
                 None => {
                     out.push(']');
-                    if let (Some(i), Some(s)) = (*span, spans.as_deref_mut()) {
-                        if let Some(range) = s.get_mut(i) {
-                            range.end = out.len();
-                        }
-                    }
                     stack.pop();
                 }
             },
@@ -137,8 +125,15 @@ pub fn cmp_utf16(a: &str, b: &str) -> Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
-fn write_number(n: f64, out: &mut String) {
-    if n.is_finite() {
+pub(crate) fn write_number(n: f64, out: &mut String) {
+    // ECMAScript prints an integer below 2^53 as its digits (and -0 as 0): no need for the
+    // shortest-digits search.
+    if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+        if n < 0.0 {
+            out.push('-');
+        }
+        push_decimal(n.abs() as u64, out);
+    } else if n.is_finite() {
         let mut buf = ryu_js::Buffer::new();
         out.push_str(buf.format_finite(n));
     } else {
@@ -146,13 +141,39 @@ fn write_number(n: f64, out: &mut String) {
     }
 }
 
+/// Appends the decimal digits of `n`.
+pub(crate) fn push_decimal(n: u64, out: &mut String) {
+    out.extend(decimal(n, &mut [0; 20]).iter().map(|&d| char::from(d)));
+}
+
+/// The decimal digits of `n` (ASCII), written at the end of `buf`.
+pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        if let Some(d) = buf.get_mut(start) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || start == 0 {
+            break;
+        }
+    }
+    buf.get(start..).unwrap_or_default()
+}
+
 /// A JCS string: only `"`, `\` and control characters are escaped, with the short forms where
 /// JSON has them and lowercase `\u00xx` otherwise; everything else is written as UTF-8.
 pub fn write_string(s: &str, out: &mut String) {
+    let bytes = s.as_bytes();
     out.reserve(s.len() + 2);
     out.push('"');
     let mut start = 0;
-    for (i, &b) in s.as_bytes().iter().enumerate() {
+    // Runs of plain bytes are found eight at a time and copied whole.
+    loop {
+        let i = scan_plain(bytes, start);
+        out.push_str(s.get(start..i).unwrap_or_default());
+        let Some(&b) = bytes.get(i) else { break };
         let short = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -161,11 +182,9 @@ pub fn write_string(s: &str, out: &mut String) {
             b'\n' => "\\n",
             b'\r' => "\\r",
             b'\t' => "\\t",
-            0x00..=0x1f => "",
-            _ => continue,
+            _ => "",
         };
-        // Escaped bytes are ASCII, so `i` is a char boundary.
-        out.push_str(s.get(start..i).unwrap_or_default());
+        // Escaped bytes are ASCII, so `i + 1` is a char boundary.
         start = i + 1;
         if short.is_empty() {
             out.push_str("\\u00");
@@ -175,7 +194,6 @@ pub fn write_string(s: &str, out: &mut String) {
             out.push_str(short);
         }
     }
-    out.push_str(s.get(start..).unwrap_or_default());
     out.push('"');
 }
 
@@ -193,16 +211,62 @@ mod tests {
         assert_eq!(cmp_utf16("ab", "a"), Ordering::Greater);
     }
 
+    /// The streaming writer's text for `text`, checked against the tree writer.
+    fn streamed(text: &str) -> String {
+        let mut writer = TextJcs::new(text);
+        read_into(text, Limits::REQUEST, Code::InvalidRequest, &mut writer).unwrap();
+        let out = writer.finish();
+        let value = crate::json::parse(text.as_bytes(), Limits::REQUEST, Code::InvalidRequest).unwrap();
+        assert_eq!(out, to_jcs(&value), "{text}");
+        assert_eq!(canonicalize(text.as_bytes(), Limits::REQUEST, Code::InvalidRequest).unwrap(), out, "{text}");
+        out
+    }
+
     #[test]
-    fn array_spans_cover_each_array_in_document_order() {
-        let v = Value::Array(vec![
-            Value::String("a".into()),
-            Value::Array(vec![Value::Number(1.0)]),
-            Value::Object(vec![("k".into(), Value::Array(vec![]))]),
-        ]);
-        let (text, spans) = to_jcs_with_array_spans(&v);
-        assert_eq!(text, r#"["a",[1],{"k":[]}]"#);
-        let parts: Vec<&str> = spans.iter().map(|r| &text[r.clone()]).collect();
-        assert_eq!(parts, vec![text.as_str(), "[1]", "[]"]);
+    fn streamed_text_equals_the_tree_writer() {
+        for text in [
+            "null",
+            "[]",
+            "{}",
+            " [ ] ",
+            r#"{"b": 1, "a": 2}"#,
+            r#"[{"b": {}, "a": []}, {"\u00e9": 1, "e": 2, "\ud83d\ude02": 3, "\ufb33": 4}]"#,
+            r#"{"a\"q": "x\n\u0001", "a": [1e21, 0.1, -0, 1E-7, 123456789012345680000]}"#,
+            r#"[[[]], {"x": {"c": 3, "b": 2, "a": 1}}, "s"]"#,
+            r#"{"z": [1], "a": [[2], {"y": [3], "b": [4, [5]]}], "m": 0}"#,
+        ] {
+            streamed(text);
+        }
+        assert_eq!(
+            streamed(r#" { "z" : [ 1 ] , "a" : { "y" : 1.50 , "b" : "\u0041" } } "#),
+            r#"{"a":{"b":"A","y":1.5},"z":[1]}"#
+        );
+        // Random values, spelled every which way.
+        for text in crate::json::samples::texts(8785, 3000) {
+            streamed(&text);
+        }
+    }
+
+    #[test]
+    fn integers_and_escapes_take_the_short_paths_correctly() {
+        let mut out = String::new();
+        for n in [
+            0.0,
+            -0.0,
+            7.0,
+            -42.0,
+            9_007_199_254_740_991.0,
+            -9_007_199_254_740_991.0,
+            9_007_199_254_740_992.0,
+            1e21,
+            0.5,
+        ] {
+            out.clear();
+            write_number(n, &mut out);
+            assert_eq!(out, ryu_js::Buffer::new().format_finite(n), "{n}");
+        }
+        out.clear();
+        write_string("plain run of more than eight bytes \"q\" \\ \u{1}\u{1f}\n\té\u{7f}", &mut out);
+        assert_eq!(out, "\"plain run of more than eight bytes \\\"q\\\" \\\\ \\u0001\\u001f\\n\\té\u{7f}\"");
     }
 }

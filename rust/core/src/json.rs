@@ -8,11 +8,22 @@
 #![allow(clippy::result_large_err)]
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use crate::error::{push_index, push_path, Code, Error};
+
+mod build;
+mod doc;
+#[cfg(test)]
+pub(crate) mod samples;
+
+use build::ValueBuilder;
+pub(crate) use build::{replay, Both, Build, Leaf, Text};
+use doc::DocBuilder;
+pub use doc::{Doc, Items, Node, Span, Str};
 
 /// A JSON value. Objects keep members in document order (duplicates are rejected on read).
 /// Every number is a finite double: the reader rejects what a double cannot hold exactly
@@ -83,7 +94,6 @@ impl Limits {
     pub const CATALOG: Limits = Limits { max_bytes: 4 << 30, max_depth: 32 };
 }
 
-
 /// Objects up to this many members find duplicate names by scanning one `u64` tag per member;
 /// larger ones switch to a set of name hashes.
 const SCAN_MEMBERS: usize = 32;
@@ -99,6 +109,47 @@ pub fn parse(input: &[u8], limits: Limits, code: Code) -> Result<Value, Error> {
     Reader::new(limits, code).read(input)
 }
 
+/// Reads `input` exactly as [`parse`] does (same checks, same errors) into a [`Doc`]: strings
+/// without escapes borrow from `input` and every node sits in one vector, so a small text costs a
+/// handful of allocations instead of one per string and container.
+pub fn parse_doc(input: &[u8], limits: Limits, code: Code) -> Result<Doc<'_>, Error> {
+    parse_doc_and(checked_text(input, limits, code)?, limits, code, &mut ())
+}
+
+/// [`parse_doc`] of a text that passed [`checked_text`], also handing every value, as it is read,
+/// to `also` (the canonical writer), so one pass over the text does both.
+pub(crate) fn parse_doc_and<'t, B: Build<'t>>(
+    text: &'t str,
+    limits: Limits,
+    code: Code,
+    also: &mut B,
+) -> Result<Doc<'t>, Error> {
+    let mut doc = DocBuilder::for_text(text.len());
+    read_into(text, limits, code, &mut Both(&mut doc, also))?;
+    Ok(doc.finish())
+}
+
+/// Reads a text that passed [`checked_text`] as [`parse`] does, handing the values to `build`.
+pub(crate) fn read_into<'t, B: Build<'t>>(
+    text: &'t str,
+    limits: Limits,
+    code: Code,
+    build: &mut B,
+) -> Result<(), Error> {
+    let mut scratch = SPARE.take().unwrap_or_else(|| Box::new(Scratch::new()));
+    let read = Parser::new(text, limits, code, &mut scratch, build).run();
+    if scratch.is_small() {
+        SPARE.set(Some(scratch));
+    }
+    read
+}
+
+thread_local! {
+    /// The scratch space of the last text [`read_into`] read on this thread, kept for the next:
+    /// reading a small text then allocates nothing for the reader itself.
+    static SPARE: Cell<Option<Box<Scratch>>> = const { Cell::new(None) };
+}
+
 /// The strict reader as a value that keeps its scratch space between texts, for reading many
 /// small documents of one shape (a catalog's models): its stack and its guesses of container
 /// sizes carry over, so the next text allocates less. Each text is read exactly as [`parse`] does.
@@ -106,35 +157,26 @@ pub struct Reader {
     limits: Limits,
     code: Code,
     scratch: Scratch,
-}
-
-#[derive(Default)]
-struct Scratch {
-    stack: Vec<Frame>,
-    /// One tag per member name of every open object, innermost last (see [`key_tag`]).
-    tags: Vec<u64>,
-    /// Per depth: the item counts of the last object and the last array closed there.
-    sizes: Vec<(u32, u32)>,
-    /// Keys for hashing member names of large objects, made on first use.
-    names: Option<RandomState>,
+    build: ValueBuilder,
 }
 
 impl Reader {
     pub fn new(limits: Limits, code: Code) -> Reader {
-        // Room for typical nesting up front, so a one-off read does not regrow its scratch.
-        let scratch = Scratch {
-            stack: Vec::with_capacity(8),
-            tags: Vec::with_capacity(16),
-            sizes: Vec::with_capacity(8),
-            names: None,
-        };
-        Reader { limits, code, scratch }
+        Reader { limits, code, scratch: Scratch::new(), build: ValueBuilder::default() }
     }
 
     /// Reads `input` as one strict JSON text, like [`parse`].
     pub fn read(&mut self, input: &[u8]) -> Result<Value, Error> {
-        let (limits, code) = (self.limits, self.code);
-        if input.len() > limits.max_bytes {
+        let text = checked_text(input, self.limits, self.code)?;
+        self.build.reset();
+        Parser::new(text, self.limits, self.code, &mut self.scratch, &mut self.build).run()?;
+        Ok(self.build.take_root())
+    }
+}
+
+/// The size and encoding checks that come before any syntax (spec §1): the text, as `str`.
+pub(crate) fn checked_text(input: &[u8], limits: Limits, code: Code) -> Result<&str, Error> {
+    if input.len() > limits.max_bytes {
         return Err(Error::new(
             code,
             "size_limit",
@@ -142,47 +184,83 @@ impl Reader {
             format!("The text is {} bytes, over the limit of {} bytes.", input.len(), limits.max_bytes),
         ));
     }
-        let text = match std::str::from_utf8(input) {
-            Ok(text) => text,
-            Err(e) => {
-                return Err(Error::new(
-                    code,
-                    "invalid_utf8",
-                    "",
-                    format!("The text is not UTF-8: invalid byte sequence at byte {}.", e.valid_up_to()),
-                ))
-            }
-        };
-        // A text that failed leaves its open containers behind.
-        self.scratch.stack.clear();
-        self.scratch.tags.clear();
-        let s = &mut self.scratch;
-        Parser {
-            text,
-            bytes: text.as_bytes(),
-            pos: 0,
-            max_depth: limits.max_depth,
+    std::str::from_utf8(input).map_err(|e| {
+        Error::new(
             code,
-            stack: &mut s.stack,
-            tags: &mut s.tags,
-            sizes: &mut s.sizes,
-            names: &mut s.names,
+            "invalid_utf8",
+            "",
+            format!("The text is not UTF-8: invalid byte sequence at byte {}.", e.valid_up_to()),
+        )
+    })
+}
+
+/// The reader's working memory, kept by a [`Reader`] from one text to the next.
+struct Scratch {
+    stack: Vec<Frame>,
+    /// The member names of every open object, innermost last.
+    names: Vec<Name>,
+    /// Decoded text of member names that held escapes.
+    decoded: String,
+    /// The decoded text of the last string read that held escapes.
+    unescaped: String,
+    /// Per depth: the item counts of the last object and the last array closed there.
+    sizes: Vec<(u32, u32)>,
+    /// The sets of name hashes of the open objects past [`SCAN_MEMBERS`], innermost last.
+    sets: Vec<HashSet<u64, BuildHasherDefault<Prehashed>>>,
+    /// Keys for hashing member names of large objects, made on first use.
+    hasher: Option<RandomState>,
+}
+
+impl Scratch {
+    /// Whether keeping this scratch for the next text holds on to little memory (one deep or
+    /// wide text should not pin its buffers for the life of the thread).
+    fn is_small(&self) -> bool {
+        const KEEP: usize = 1024;
+        self.stack.capacity() <= KEEP
+            && self.names.capacity() <= KEEP
+            && self.sizes.capacity() <= KEEP
+            && self.sets.capacity() <= KEEP
+            && self.decoded.capacity() <= 16 * KEEP
+            && self.unescaped.capacity() <= 16 * KEEP
+    }
+
+    fn new() -> Self {
+        // Room for typical nesting up front, so a one-off read does not regrow its stack.
+        Scratch {
+            stack: Vec::with_capacity(8),
+            names: Vec::with_capacity(8),
+            decoded: String::new(),
+            unescaped: String::new(),
+            sizes: Vec::new(),
+            sets: Vec::new(),
+            hasher: None,
         }
-        .run()
     }
 }
 
+/// A member name of an open object: where its text is (in the input, or in `Scratch::decoded`
+/// when it held escapes) and its [`key_tag`].
+struct Name {
+    start: usize,
+    end: usize,
+    decoded: bool,
+    tag: u64,
+}
+
 /// An open container. The member or element being read is its "current child": for an array the
-/// index `items.len()`, for an object the pending `key`.
+/// index `len`, for an object its last name.
 enum Frame {
-    Array(Vec<Value>),
+    Array {
+        len: usize,
+    },
     Object {
-        members: Vec<(String, Value)>,
-        key: String,
-        /// Where this object's member tags start in `Parser::tags`.
-        tags_from: usize,
-        /// Hashes of the member names, once the object is past [`SCAN_MEMBERS`].
-        hashes: Option<HashSet<u64, BuildHasherDefault<Prehashed>>>,
+        /// How many names this object has read; they start at `names_from` in `Scratch::names`.
+        len: usize,
+        names_from: usize,
+        decoded_from: usize,
+        /// Whether the object is past [`SCAN_MEMBERS`] and has its set of name hashes, the
+        /// last of `Scratch::sets`.
+        hashed: bool,
     },
 }
 
@@ -210,88 +288,108 @@ enum StrError {
     LoneSurrogate(usize),
 }
 
-struct Parser<'a> {
-    text: &'a str,
-    bytes: &'a [u8],
+struct Parser<'t, 's, B> {
+    text: &'t str,
+    bytes: &'t [u8],
     pos: usize,
     max_depth: usize,
     code: Code,
-    stack: &'a mut Vec<Frame>,
-    tags: &'a mut Vec<u64>,
-    sizes: &'a mut Vec<(u32, u32)>,
-    names: &'a mut Option<RandomState>,
+    scratch: &'s mut Scratch,
+    build: &'s mut B,
 }
 
-impl<'a> Parser<'a> {
-    fn run(mut self) -> Result<Value, Error> {
+/// The text of a member name.
+fn name_str<'a>(text: &'a str, decoded: &'a str, name: &Name) -> &'a str {
+    let source = if name.decoded { decoded } else { text };
+    source.get(name.start..name.end).unwrap_or_default()
+}
+
+impl<'t, 's, B: Build<'t>> Parser<'t, 's, B> {
+    fn new(text: &'t str, limits: Limits, code: Code, scratch: &'s mut Scratch, build: &'s mut B) -> Self {
+        // A text that failed leaves its open containers behind.
+        scratch.stack.clear();
+        scratch.names.clear();
+        scratch.decoded.clear();
+        scratch.sets.clear();
+        Parser { text, bytes: text.as_bytes(), pos: 0, max_depth: limits.max_depth, code, scratch, build }
+    }
+
+    fn run(mut self) -> Result<(), Error> {
         if self.bytes.starts_with(b"\xEF\xBB\xBF") {
             return Err(self.syntax_at(0, "a byte-order mark is not allowed before JSON text".to_string()));
         }
         'value: loop {
             self.skip_ws();
-            let mut value = match self.bytes.get(self.pos) {
+            let start = self.pos;
+            match self.bytes.get(self.pos) {
                 Some(b'[') => {
                     self.check_depth()?;
+                    let at = self.pos;
                     self.pos += 1;
+                    let empty = self.next_token() == Some(b']');
+                    self.build.open_array(if empty { 0 } else { self.size_hint().1 }, at);
                     self.skip_ws();
-                    if self.bytes.get(self.pos) == Some(&b']') {
+                    if empty {
+                        self.build.close_array(0, self.pos);
                         self.pos += 1;
-                        Value::Array(Vec::new())
                     } else {
-                        let size = self.size_hint().1;
-                        self.stack.push(Frame::Array(Vec::with_capacity(size)));
+                        self.scratch.stack.push(Frame::Array { len: 0 });
                         continue 'value;
                     }
                 }
                 Some(b'{') => {
                     self.check_depth()?;
+                    let at = self.pos;
                     self.pos += 1;
+                    let empty = self.next_token() == Some(b'}');
+                    self.build.open_object(if empty { 0 } else { self.size_hint().0 }, at);
                     self.skip_ws();
-                    if self.bytes.get(self.pos) == Some(&b'}') {
+                    if empty {
+                        self.build.close_object(0, self.pos);
                         self.pos += 1;
-                        Value::Object(Vec::new())
                     } else {
-                        let size = self.size_hint().0;
-                        self.stack.push(Frame::Object {
-                            members: Vec::with_capacity(size),
-                            key: String::new(),
-                            tags_from: self.tags.len(),
-                            hashes: None,
+                        let s = &mut *self.scratch;
+                        s.stack.push(Frame::Object {
+                            len: 0,
+                            names_from: s.names.len(),
+                            decoded_from: s.decoded.len(),
+                            hashed: false,
                         });
                         self.read_key()?;
                         continue 'value;
                     }
                 }
                 Some(b'"') => match self.read_string() {
-                    Ok(s) => Value::String(s),
+                    Ok(Some(s)) => self.build.leaf(Leaf::String(Text::Borrowed(s)), start, self.pos),
+                    Ok(None) => self.build.leaf(Leaf::String(Text::Scratch(&self.scratch.unescaped)), start, self.pos),
                     Err(StrError::Syntax(msg)) => return Err(self.syntax_at(self.pos, msg)),
                     Err(StrError::LoneSurrogate(at)) => return Err(self.lone_surrogate(self.child_path(), at)),
                 },
-                Some(b'-' | b'0'..=b'9') => self.read_number()?,
-                Some(b't') => self.literal("true", Value::Bool(true))?,
-                Some(b'f') => self.literal("false", Value::Bool(false))?,
-                Some(b'n') => self.literal("null", Value::Null)?,
+                Some(b'-' | b'0'..=b'9') => {
+                    let n = self.read_number()?;
+                    self.build.leaf(Leaf::Number(n), start, self.pos);
+                }
+                Some(b't') => self.literal("true", Leaf::Bool(true))?,
+                Some(b'f') => self.literal("false", Leaf::Bool(false))?,
+                Some(b'n') => self.literal("null", Leaf::Null)?,
                 Some(_) => return Err(self.unexpected("a value")),
                 None => return Err(self.syntax_at(self.pos, "the text ends where a value was expected".to_string())),
-            };
-            // Attach the finished value to its container; closing a container finishes another.
+            }
+            // A value is finished: count it in its container; closing a container finishes another.
             loop {
-                let in_array = match self.stack.last_mut() {
+                let in_array = match self.scratch.stack.last_mut() {
                     None => {
                         self.skip_ws();
                         if self.pos < self.bytes.len() {
                             return Err(self.syntax_at(self.pos, "unexpected text after the JSON value".to_string()));
                         }
-                        return Ok(value);
+                        return Ok(());
                     }
-                    Some(Frame::Array(items)) => {
-                        items.push(value);
+                    Some(Frame::Array { len }) => {
+                        *len += 1;
                         true
                     }
-                    Some(Frame::Object { members, key, .. }) => {
-                        members.push((std::mem::take(key), value));
-                        false
-                    }
+                    Some(Frame::Object { .. }) => false,
                 };
                 self.skip_ws();
                 match (self.bytes.get(self.pos), in_array) {
@@ -306,20 +404,30 @@ impl<'a> Parser<'a> {
                         continue 'value;
                     }
                     (Some(b']'), true) | (Some(b'}'), false) => {
+                        let at = self.pos;
                         self.pos += 1;
-                        let depth = self.stack.len().saturating_sub(1);
-                        value = match self.stack.pop() {
-                            Some(Frame::Array(items)) => {
-                                self.record_size(depth, |s| &mut s.1, items.len());
-                                Value::Array(items)
+                        let depth = self.scratch.stack.len().saturating_sub(1);
+                        // Fields copied out one by one, then the frame dropped: cheaper than
+                        // moving the whole frame out with `pop`.
+                        match self.scratch.stack.last() {
+                            Some(&Frame::Array { len }) => {
+                                self.scratch.stack.truncate(depth);
+                                self.record_size(depth, |s| &mut s.1, len);
+                                self.build.close_array(len, at);
                             }
-                            Some(Frame::Object { members, tags_from, .. }) => {
-                                self.tags.truncate(tags_from);
-                                self.record_size(depth, |s| &mut s.0, members.len());
-                                Value::Object(members)
+                            Some(&Frame::Object { len, names_from, decoded_from, hashed }) => {
+                                let s = &mut *self.scratch;
+                                s.stack.truncate(depth);
+                                s.names.truncate(names_from);
+                                s.decoded.truncate(decoded_from);
+                                if hashed {
+                                    s.sets.pop();
+                                }
+                                self.record_size(depth, |s| &mut s.0, len);
+                                self.build.close_object(len, at);
                             }
                             None => return Err(self.syntax_at(self.pos, "unbalanced brackets".to_string())),
-                        };
+                        }
                     }
                     (_, true) => return Err(self.unexpected("',' or ']'")),
                     (_, false) => return Err(self.unexpected("',' or '}'")),
@@ -328,30 +436,51 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline(always)]
     fn skip_ws(&mut self) {
+        // Most tokens follow one another directly: one test, and the loop only for a run.
+        if let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+            self.skip_ws_run();
+        }
+    }
+
+    #[inline(never)]
+    fn skip_ws_run(&mut self) {
+        let start = self.pos;
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
             self.pos += 1;
         }
+        self.build.space(start, self.pos);
+    }
+
+    /// The first byte at or after `pos` that is not whitespace, without moving.
+    fn next_token(&self) -> Option<u8> {
+        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        rest.iter().copied().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
     }
 
     /// How many (members, items) to reserve for a container opened at the current depth.
     fn size_hint(&self) -> (usize, usize) {
-        let (o, a) = self.sizes.get(self.stack.len()).copied().unwrap_or((0, 0));
+        let (o, a) = self.scratch.sizes.get(self.scratch.stack.len()).copied().unwrap_or((0, 0));
         ((o as usize).min(MAX_RESERVE), (a as usize).min(MAX_RESERVE))
     }
 
     fn record_size(&mut self, depth: usize, field: impl Fn(&mut (u32, u32)) -> &mut u32, len: usize) {
-        if self.sizes.len() <= depth {
-            self.sizes.resize(depth + 1, (0, 0));
+        if !B::HINTS {
+            return;
         }
-        if let Some(slot) = self.sizes.get_mut(depth) {
+        let sizes = &mut self.scratch.sizes;
+        if sizes.len() <= depth {
+            sizes.resize(depth + 1, (0, 0));
+        }
+        if let Some(slot) = sizes.get_mut(depth) {
             *field(slot) = u32::try_from(len).unwrap_or(u32::MAX);
         }
     }
 
     /// Refuses to open a container past the depth limit; the error names the container itself.
     fn check_depth(&self) -> Result<(), Error> {
-        if self.stack.len() >= self.max_depth {
+        if self.scratch.stack.len() >= self.max_depth {
             return Err(Error::new(
                 self.code,
                 "depth_limit",
@@ -367,40 +496,55 @@ impl<'a> Parser<'a> {
         if self.bytes.get(self.pos) != Some(&b'"') {
             return Err(self.unexpected("a member name in double quotes"));
         }
-        let key = match self.read_string() {
+        let start = self.pos + 1;
+        let read = match self.read_string() {
             Ok(k) => k,
             Err(StrError::Syntax(msg)) => return Err(self.syntax_at(self.pos, msg)),
             Err(StrError::LoneSurrogate(at)) => return Err(self.lone_surrogate(self.container_path(), at)),
         };
-        let duplicate = match self.stack.last_mut() {
-            Some(Frame::Object { members, tags_from, hashes, .. }) => match hashes {
-                Some(set) => {
-                    let names = self.names.get_or_insert_with(RandomState::new);
-                    // A repeated hash is a duplicate unless two names collide; the scan decides.
-                    !set.insert(names.hash_one(key.as_str())) && members.iter().any(|(k, _)| *k == key)
-                }
-                None if members.len() < SCAN_MEMBERS => {
-                    let tag = key_tag(&key);
-                    let mine = self.tags.get(*tags_from..).unwrap_or_default();
+        let s = &mut *self.scratch;
+        let mut name = match read {
+            // A name without escapes is the text between the quotes.
+            Some(_) => Name { start, end: self.pos - 1, decoded: false, tag: 0 },
+            None => {
+                let from = s.decoded.len();
+                s.decoded.push_str(&s.unescaped);
+                Name { start: from, end: s.decoded.len(), decoded: true, tag: 0 }
+            }
+        };
+        let text = self.text;
+        let key = name_str(text, &s.decoded, &name);
+        name.tag = key_tag(key);
+        let duplicate = match s.stack.last_mut() {
+            Some(Frame::Object { len, names_from, hashed, .. }) => {
+                let mine = s.names.get(*names_from..).unwrap_or_default();
+                let same = |n: &Name| name_str(text, &s.decoded, n) == key;
+                let dup = match s.sets.last_mut() {
+                    Some(set) if *hashed => {
+                        let hasher = s.hasher.get_or_insert_with(RandomState::new);
+                        // A repeated hash is a duplicate unless two names collide; the scan decides.
+                        !set.insert(hasher.hash_one(key)) && mine.iter().any(same)
+                    }
                     // The common case, no tag in common, is one tight pass over a few words.
-                    let dup = mine.contains(&tag)
-                        && mine.iter().zip(members.iter()).any(|(&t, (k, _))| t == tag && *k == key);
-                    self.tags.push(tag);
-                    dup
-                }
-                None => {
-                    let names = self.names.get_or_insert_with(RandomState::new);
-                    let mut set: HashSet<u64, BuildHasherDefault<Prehashed>> =
-                        HashSet::with_capacity_and_hasher(members.len() * 2, BuildHasherDefault::default());
-                    set.extend(members.iter().map(|(k, _)| names.hash_one(k.as_str())));
-                    let dup = !set.insert(names.hash_one(key.as_str())) && members.iter().any(|(k, _)| *k == key);
-                    *hashes = Some(set);
-                    dup
-                }
-            },
+                    _ if *len < SCAN_MEMBERS => mine.iter().any(|n| n.tag == name.tag && same(n)),
+                    _ => {
+                        let hasher = s.hasher.get_or_insert_with(RandomState::new);
+                        let mut set: HashSet<u64, BuildHasherDefault<Prehashed>> =
+                            HashSet::with_capacity_and_hasher(mine.len() * 2, BuildHasherDefault::default());
+                        set.extend(mine.iter().map(|n| hasher.hash_one(name_str(text, &s.decoded, n))));
+                        let dup = !set.insert(hasher.hash_one(key)) && mine.iter().any(same);
+                        s.sets.push(set);
+                        *hashed = true;
+                        dup
+                    }
+                };
+                *len += 1;
+                dup
+            }
             _ => false,
         };
         if duplicate {
+            let key = name_str(text, &s.decoded, &name).to_string();
             return Err(Error::new(
                 self.code,
                 "duplicate_key",
@@ -408,28 +552,39 @@ impl<'a> Parser<'a> {
                 format!("The object names member '{}' twice (second time at byte {}).", key, self.pos),
             ));
         }
+        let name_text = match read {
+            Some(plain) => Text::Borrowed(plain),
+            None => Text::Scratch(name_str(text, &s.decoded, &name)),
+        };
+        self.build.name(name_text, start - 1, self.pos);
+        s.names.push(name);
         self.skip_ws();
         if self.bytes.get(self.pos) != Some(&b':') {
             return Err(self.unexpected("':'"));
         }
         self.pos += 1;
-        if let Some(Frame::Object { key: pending, .. }) = self.stack.last_mut() {
-            *pending = key;
-        }
         Ok(())
     }
 
-    /// Reads the string starting at the opening quote at `self.pos`; on error `self.pos` is the
-    /// offending byte.
-    fn read_string(&mut self) -> Result<String, StrError> {
+    /// Reads the string starting at the opening quote at `self.pos`: the string when it held no
+    /// escapes; otherwise `None`, and its decoded text is in `Scratch::unescaped`. On error
+    /// `self.pos` is the offending byte.
+    #[inline(always)]
+    fn read_string(&mut self) -> Result<Option<&'t str>, StrError> {
         let start = self.pos + 1;
-        let mut i = scan_plain(self.bytes, start);
+        let end = scan_plain(self.bytes, start);
+        if self.bytes.get(end) == Some(&b'"') {
+            self.pos = end + 1;
+            // Both ends are ASCII quotes, so the slice is on char boundaries.
+            return Ok(Some(self.text.get(start..end).unwrap_or_default()));
+        }
+        self.read_escaped_string(start, end)
+    }
+
+    /// [`Parser::read_string`] past the plain start `start..i` of the string.
+    #[inline(never)]
+    fn read_escaped_string(&mut self, start: usize, mut i: usize) -> Result<Option<&'t str>, StrError> {
         match self.bytes.get(i) {
-            Some(b'"') => {
-                self.pos = i + 1;
-                // Both ends are ASCII quotes, so the slice is on char boundaries.
-                return Ok(self.text.get(start..i).unwrap_or_default().to_owned());
-            }
             Some(b'\\') => {}
             Some(&c) => {
                 self.pos = i;
@@ -440,13 +595,15 @@ impl<'a> Parser<'a> {
                 return Err(StrError::Syntax("the text ends inside a string".to_string()));
             }
         }
-        let mut out = String::with_capacity(i - start + 16);
+        let mut out = std::mem::take(&mut self.scratch.unescaped);
+        out.clear();
         out.push_str(self.text.get(start..i).unwrap_or_default());
         loop {
             match self.bytes.get(i) {
                 Some(b'"') => {
                     self.pos = i + 1;
-                    return Ok(out);
+                    self.scratch.unescaped = out;
+                    return Ok(None);
                 }
                 Some(b'\\') => {
                     i = self.read_escape(i, &mut out)?;
@@ -531,7 +688,7 @@ impl<'a> Parser<'a> {
         Ok(unit)
     }
 
-    fn read_number(&mut self) -> Result<Value, Error> {
+    fn read_number(&mut self) -> Result<f64, Error> {
         let start = self.pos;
         let mut i = start;
         let negative = self.bytes.get(i) == Some(&b'-');
@@ -554,6 +711,7 @@ impl<'a> Parser<'a> {
         }
         let int_end = i;
         let mut integer = true;
+        let mut exponent = false;
         if self.bytes.get(i) == Some(&b'.') {
             integer = false;
             if !matches!(self.bytes.get(i + 1), Some(b'0'..=b'9')) {
@@ -563,6 +721,7 @@ impl<'a> Parser<'a> {
         }
         if let Some(b'e' | b'E') = self.bytes.get(i) {
             integer = false;
+            exponent = true;
             i += 1;
             if let Some(b'+' | b'-') = self.bytes.get(i) {
                 i += 1;
@@ -592,14 +751,24 @@ impl<'a> Parser<'a> {
                     )
                     .with_help(
                         "Send it as a string, or as a number with a fraction or exponent if rounding is acceptable.",
-                    ))
+                    ));
                 }
             };
             // Adding 0.0 turns -0 into 0.
-            return Ok(Value::Number(if negative { -magnitude + 0.0 } else { magnitude }));
+            return Ok(if negative { -magnitude + 0.0 } else { magnitude });
+        }
+        let plain = if exponent {
+            None
+        } else {
+            // `int.frac`, the digits after the point from `int_end + 1`.
+            let int = self.text.get(int_start..int_end).unwrap_or_default();
+            plain_decimal(int, self.text.get(int_end + 1..i).unwrap_or_default())
+        };
+        if let Some(magnitude) = plain {
+            return Ok(if negative { -magnitude + 0.0 } else { magnitude });
         }
         match literal.parse::<f64>() {
-            Ok(n) if n.is_finite() => Ok(Value::Number(n + 0.0)),
+            Ok(n) if n.is_finite() => Ok(n + 0.0),
             _ => Err(self.non_finite(literal)),
         }
     }
@@ -620,10 +789,11 @@ impl<'a> Parser<'a> {
         i
     }
 
-    fn literal(&mut self, word: &str, value: Value) -> Result<Value, Error> {
+    fn literal(&mut self, word: &str, leaf: Leaf<'t, 'static>) -> Result<(), Error> {
         if self.bytes.get(self.pos..self.pos + word.len()) == Some(word.as_bytes()) {
             self.pos += word.len();
-            Ok(value)
+            self.build.leaf(leaf, self.pos - word.len(), self.pos);
+            Ok(())
         } else {
             Err(self.unexpected("a value"))
         }
@@ -631,19 +801,26 @@ impl<'a> Parser<'a> {
 
     /// Pointer to the value being read (the current child of every open container).
     fn child_path(&self) -> String {
-        let mut path = String::new();
-        for frame in self.stack.iter() {
-            path = frame_token(frame, path);
-        }
-        path
+        self.path_through(self.scratch.stack.len())
     }
 
     /// Pointer to the innermost open container.
     fn container_path(&self) -> String {
+        self.path_through(self.scratch.stack.len().saturating_sub(1))
+    }
+
+    /// Pointer to the current child of the `open`-th open container.
+    fn path_through(&self, open: usize) -> String {
+        let s = &*self.scratch;
         let mut path = String::new();
-        let open = self.stack.len().saturating_sub(1);
-        for frame in self.stack.iter().take(open) {
-            path = frame_token(frame, path);
+        for frame in s.stack.iter().take(open) {
+            path = match frame {
+                Frame::Array { len, .. } => push_index(&path, *len),
+                Frame::Object { len, names_from, .. } => {
+                    let name = s.names.get((names_from + len).saturating_sub(1));
+                    push_path(&path, name.map(|n| name_str(self.text, &s.decoded, n)).unwrap_or_default())
+                }
+            };
         }
         path
     }
@@ -675,13 +852,6 @@ impl<'a> Parser<'a> {
             path,
             format!("The string escape at byte {at} is a UTF-16 surrogate that is not part of a valid pair."),
         )
-    }
-}
-
-fn frame_token(frame: &Frame, base: String) -> String {
-    match frame {
-        Frame::Array(items) => push_index(&base, items.len()),
-        Frame::Object { key, .. } => push_path(&base, key),
     }
 }
 
@@ -722,6 +892,19 @@ fn integer_value(digits: &str) -> Exactness {
     }
 }
 
+/// The value of `int.frac` (digits; no sign, no exponent) when it has at most 15 digits: then the
+/// digits as an integer and the power of ten are both exact doubles, so one correctly rounded
+/// division gives the nearest double, as a full decimal parse would.
+fn plain_decimal(int: &str, frac: &str) -> Option<f64> {
+    const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+    let int = if int == "0" { "" } else { int };
+    if int.len() + frac.len() > 15 {
+        return None;
+    }
+    let mantissa = int.bytes().chain(frac.bytes()).fold(0u64, |m, d| m * 10 + u64::from(d.wrapping_sub(b'0')));
+    Some(mantissa as f64 / POW10.get(frac.len())?)
+}
+
 /// A literal short enough for a one-sentence message (an integer literal may be a megabyte long).
 fn abbreviate(literal: &str) -> Cow<'_, str> {
     const KEEP: usize = 40;
@@ -757,8 +940,9 @@ fn control_char(c: u8, at: usize) -> StrError {
 }
 
 /// Index of the first byte at or after `i` that ends a run of plain string bytes: a quote, a
-/// backslash, a control character, or the end. Eight bytes at a time while no such byte is near.
-fn scan_plain(bytes: &[u8], mut i: usize) -> usize {
+/// backslash, a control character, or the end. Eight bytes at a time.
+#[inline]
+pub(crate) fn scan_plain(bytes: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = bytes.get(i..i + 8) {
@@ -767,13 +951,15 @@ fn scan_plain(bytes: &[u8], mut i: usize) -> usize {
         let w = u64::from_le_bytes(word);
         let quote = w ^ (ONES * u64::from(b'"'));
         let slash = w ^ (ONES * u64::from(b'\\'));
-        // Classic "has zero byte" / "has byte below n" tests; false positives only make us
-        // fall back to the byte loop.
-        let special = (quote.wrapping_sub(ONES) & !quote)
+        // Classic "has zero byte" / "has byte below n" tests.
+        let special = ((quote.wrapping_sub(ONES) & !quote)
             | (slash.wrapping_sub(ONES) & !slash)
-            | (w.wrapping_sub(ONES * 0x20) & !w);
-        if special & HIGHS != 0 {
-            break;
+            | (w.wrapping_sub(ONES * 0x20) & !w))
+            & HIGHS;
+        if special != 0 {
+            // A borrow flags only bytes above a byte that really matches, so the lowest
+            // flagged byte is the first special one.
+            return i + (special.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
@@ -1064,7 +1250,10 @@ mod tests {
     fn duplicate_scan_compares_names_not_tags() {
         // Same length, same first four and last three bytes: equal tags, different names.
         read(r#"{"abcdXXefg": 1, "abcdYYefg": 2, "abcdefg": 3, "abcdefgh": 4}"#);
-        assert_eq!(rule_path(r#"{"abcdXXefg": 1, "abcdYYefg": 2, "abcdYYefg": 3}"#), ("duplicate_key", "/abcdYYefg".into()));
+        assert_eq!(
+            rule_path(r#"{"abcdXXefg": 1, "abcdYYefg": 2, "abcdYYefg": 3}"#),
+            ("duplicate_key", "/abcdYYefg".into())
+        );
         // Empty and one-byte names, and a NUL that must not read as padding.
         assert_eq!(rule_path(r#"{"": 1, "a": 2, "": 3}"#), ("duplicate_key", "/".into()));
         read(r#"{"a": 1, "a\u0000": 2, "\u0000a": 3}"#);
@@ -1137,7 +1326,11 @@ mod tests {
         // 20 digits, one past a double: the slow path.
         assert_eq!(rule_path("[100000000000000000001]"), ("integer_precision", "/0".into()));
         let e = reject(b"[-9007199254740993]", BIG);
-        assert!(e.message.contains("-9007199254740993") && e.message.contains("nearest is -9007199254740992"), "{}", e.message);
+        assert!(
+            e.message.contains("-9007199254740993") && e.message.contains("nearest is -9007199254740992"),
+            "{}",
+            e.message
+        );
         // An integer literal too large for any double overflows, whatever its length.
         assert_eq!(rule_path(&format!("[1{}]", "0".repeat(400))), ("non_finite_number", "/0".into()));
         assert_eq!(rule_path(&format!("[-1{}]", "0".repeat(400))), ("non_finite_number", "/0".into()));
@@ -1295,6 +1488,123 @@ mod tests {
         let mut cur = v;
         while let Value::Array(mut items) = cur {
             cur = items.pop().unwrap_or(Value::Null);
+        }
+    }
+
+    /// A document as a value, to compare with what [`parse`] reads.
+    fn doc_value(doc: &Doc<'_>, node: &Node<'_>) -> Value {
+        match node {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(*b),
+            Node::Number(n) => Value::Number(*n),
+            Node::String(s) => Value::String(doc.text(s).to_string()),
+            Node::Array { items, .. } => Value::Array(doc.items(*items).map(|n| doc_value(doc, n)).collect()),
+            Node::Object { members, .. } => {
+                Value::Object(doc.members(*members).map(|(k, v)| (k.to_string(), doc_value(doc, v))).collect())
+            }
+        }
+    }
+
+    fn same_error(a: &Error, b: &Error) -> bool {
+        (a.code, a.rule, &a.path, &a.message) == (b.code, b.rule, &b.path, &b.message)
+    }
+
+    #[test]
+    fn a_document_holds_what_parse_reads() {
+        let mut texts = samples::texts(1, 2000);
+        texts.extend(["7", "\"s\"", "[]", "{}", r#"{"a": [1, {"b": [[], {}]}], "c": "\u00e9"}"#].map(String::from));
+        for text in &texts {
+            let value = read(text);
+            let doc = parse_doc(text.as_bytes(), BIG, Code::InvalidRequest).unwrap();
+            assert_eq!(doc_value(&doc, doc.root()), value, "{text}");
+            // And a value viewed as a document is the value.
+            let viewed = Doc::from_value(&value);
+            assert_eq!(doc_value(&viewed, viewed.root()), value, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_document_is_refused_exactly_as_parse_refuses() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let many: String =
+            format!("{{{}, \"k3\": 0}}", (0..40).map(|i| format!("\"k{i}\": {i}")).collect::<Vec<_>>().join(","));
+        let bad = [
+            "",
+            "[1,]",
+            "{\"a\" 1}",
+            "{\"a\": {\"b\": tru}}",
+            "[[], [0, [01]]]",
+            "[1.]",
+            "[-]",
+            "[NaN]",
+            "[1] x",
+            "['a']",
+            "[\"a\tb\"]",
+            "[\"\\x\"]",
+            "[\"abc",
+            "{\"k\": [true, {\"x\": [nul]}]}",
+            "\u{feff}[1]",
+            r#"["\ud800"]"#,
+            r#"{"o": {"\udfff": 1}}"#,
+            r#"{"a": 1, "\u0061": 2}"#,
+            r#"[{"x": {"a/b": 1, "a\/b": 2}}]"#,
+            "[9007199254740993]",
+            "[1e400]",
+            r#"{"n": [0, 123456789012345678901234567890]}"#,
+            &deep,
+            &many,
+        ];
+        for text in bad {
+            let want = parse(text.as_bytes(), BIG, Code::InvalidPolicy).unwrap_err();
+            let got = parse_doc(text.as_bytes(), BIG, Code::InvalidPolicy).unwrap_err();
+            assert!(same_error(&got, &want), "{text:?}: {got} / {want}");
+            let got = crate::canonical::canonicalize(text.as_bytes(), BIG, Code::InvalidPolicy).unwrap_err();
+            assert!(same_error(&got, &want), "{text:?}: {got} / {want}");
+        }
+        // A text refused half-way leaves nothing behind for the next one read on the thread.
+        assert!(parse_doc(br#"{"a": [1, {"b": 2, "b": 3}]}"#, BIG, Code::InvalidRequest).is_err());
+        let doc = parse_doc(br#"{"b": [2]}"#, BIG, Code::InvalidRequest).unwrap();
+        assert_eq!(doc_value(&doc, doc.root()), read(r#"{"b": [2]}"#));
+    }
+
+    #[test]
+    fn scan_plain_stops_at_the_first_special_byte() {
+        let mut rng = samples::Rng(42);
+        for _ in 0..20_000 {
+            let len = rng.below(24);
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| match rng.below(10) {
+                    0 => b'"',
+                    1 => b'\\',
+                    2 => rng.below(0x20) as u8,
+                    3 => 0x80 | rng.below(0x80) as u8,
+                    _ => 0x20 + rng.below(0x5f) as u8,
+                })
+                .collect();
+            for start in 0..=len {
+                let naive = (start..len).find(|&i| matches!(bytes[i], b'"' | b'\\' | 0..=0x1f)).unwrap_or(len);
+                assert_eq!(scan_plain(&bytes, start), naive, "{bytes:?} from {start}");
+            }
+        }
+    }
+
+    #[test]
+    fn short_decimals_read_as_a_full_parse_does() {
+        let mut rng = samples::Rng(7);
+        for _ in 0..50_000 {
+            let int_digits = rng.below(9);
+            let int = if int_digits == 0 {
+                "0".to_string()
+            } else {
+                let first = (b'1' + rng.below(9) as u8) as char;
+                first.to_string() + &(1..int_digits).map(|_| (b'0' + rng.below(10) as u8) as char).collect::<String>()
+            };
+            let frac: String = (0..1 + rng.below(16)).map(|_| (b'0' + rng.below(10) as u8) as char).collect();
+            for sign in ["", "-"] {
+                let text = format!("{sign}{int}.{frac}");
+                let want: f64 = text.parse().unwrap();
+                assert_eq!(read(&text), num(want + 0.0), "{text}");
+            }
         }
     }
 }

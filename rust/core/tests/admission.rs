@@ -72,7 +72,7 @@ fn quickstart_policy_is_admitted_and_fingerprinted() {
     let p = ok(QUICKSTART);
     assert_eq!(p.canonical, QUICKSTART_CANONICAL);
     assert_eq!(p.fingerprint, QUICKSTART_FINGERPRINT);
-    assert_eq!(p.term, parse(QUICKSTART.as_bytes(), Limits::POLICY, Code::InvalidPolicy).unwrap());
+    assert_eq!(p.term(), parse(QUICKSTART.as_bytes(), Limits::POLICY, Code::InvalidPolicy).unwrap());
     match &p.ast.filter {
         Filter::And { id: 1, items } => {
             assert_eq!(items.len(), 5);
@@ -107,7 +107,7 @@ fn quickstart_policy_is_admitted_and_fingerprinted() {
 #[test]
 fn node_table_has_path_and_canonical_text_in_document_order() {
     let p = ok(QUICKSTART);
-    let table: Vec<(&str, &str)> = p.ast.nodes.iter().map(|n| (n.path.as_str(), n.term.as_str())).collect();
+    let table: Vec<(&str, &str)> = p.ast.node_infos().map(|n| (n.path, n.term)).collect();
     assert_eq!(
         table,
         vec![
@@ -132,6 +132,10 @@ fn node_table_has_path_and_canonical_text_in_document_order() {
     );
     assert_eq!(p.ast.node(7).unwrap().path, "/2/5");
     assert_eq!(p.ast.node(14), None);
+    // Paths are spelled on first use; a policy is equal to itself before and after.
+    let fresh = ok(QUICKSTART);
+    assert_eq!(fresh, p);
+    assert_eq!(fresh.ast.node(10).unwrap().path, "/3/1/1");
     // Canonical node text, whatever the caller's spelling.
     let q = ok(&with_filter(r#"["cmp", "price_out", "le", 5.00]"#));
     assert_eq!(q.ast.node(1).unwrap().term, r#"["cmp","price_out","le",5]"#);

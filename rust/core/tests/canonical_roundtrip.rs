@@ -105,7 +105,11 @@ fn filter(rng: &mut Rng, depth: usize) -> Value {
 
 fn rank(rng: &mut Rng, depth: usize) -> Value {
     if depth >= 4 || rng.chance(40) {
-        return if rng.chance(80) { op("field", vec![s(rng.pick(&fields(FieldKind::Number)))]) } else { op("zero", vec![]) };
+        return if rng.chance(80) {
+            op("field", vec![s(rng.pick(&fields(FieldKind::Number)))])
+        } else {
+            op("zero", vec![])
+        };
     }
     match rng.below(4) {
         0 => op("normalize", vec![rank(rng, depth + 1)]),
@@ -214,6 +218,24 @@ fn write(rng: &mut Rng, v: &Value, out: &mut String) {
     }
 }
 
+/// Every array in `v` in document order: its JSON Pointer and canonical text.
+fn arrays_in(v: &Value, path: String, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Array(items) => {
+            out.push((path.clone(), to_jcs(v)));
+            for (i, item) in items.iter().enumerate() {
+                arrays_in(item, format!("{path}/{i}"), out);
+            }
+        }
+        Value::Object(members) => {
+            for (k, item) in members {
+                arrays_in(item, format!("{path}/{k}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn admit(text: &str, case: usize, vocab: &Vocabulary) -> AdmittedPolicy {
     admit_text(text.as_bytes(), vocab).unwrap_or_else(|e| panic!("case {case}: {e}\n{text}"))
 }
@@ -229,12 +251,19 @@ fn canonical_text_of_random_policies_admits_to_itself() {
         write(&mut rng, &term, &mut text);
         let first = admit(&text, case, &vocab);
         // The admitted term is what was written, number for number.
-        assert_eq!(first.term, term, "case {case}");
+        assert_eq!(first.term(), term, "case {case}");
         assert_eq!(first.canonical, to_jcs(&term), "case {case}");
         let again = admit(&first.canonical, case, &vocab);
         assert_eq!(again.canonical, first.canonical, "case {case}: canonical form is not a fixed point");
         assert_eq!(again.fingerprint, first.fingerprint, "case {case}");
-        assert_eq!(again.term, first.term, "case {case}: the canonical text reads as another term");
+        assert_eq!(again.term(), first.term(), "case {case}: the canonical text reads as another term");
+        // The node table: every array but the root is an op node, in document order, with its
+        // pointer and its canonical text.
+        let mut arrays = Vec::new();
+        arrays_in(&term, String::new(), &mut arrays);
+        let nodes: Vec<(String, String)> =
+            first.ast.node_infos().map(|n| (n.path.to_string(), n.term.to_string())).collect();
+        assert_eq!(nodes, arrays.split_off(1), "case {case}");
         // Count the cases whose canonical text holds an integer literal past 2^53 (the rule's edge):
         // a run of 17 or more digits not after a decimal point.
         let mut rest = first.canonical.as_str();

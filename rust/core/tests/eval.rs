@@ -553,12 +553,12 @@ fn random_catalog(n: usize, seed: u64) -> Catalog {
         if g.chance(80) {
             m.insert("family".into(), json!(["f1", "f2"][g.below(2) as usize]));
         }
-        for f in ["price_out", "bench_intelligence", "context"] {
+        for f in ["price_out", "bench_intelligence", "context", "max_output"] {
             if g.chance(85) {
                 m.insert(f.into(), json!(g.below(10) as f64 / 2.0));
             }
         }
-        for f in ["cap_tools", "disabled", "in_image"] {
+        for f in ["cap_tools", "disabled", "in_image", "cap_json"] {
             if g.chance(85) {
                 m.insert(f.into(), json!(g.chance(50)));
             }
@@ -595,10 +595,7 @@ fn blame_of(term: &Json, path: &str, model: &Json, req: &Requirements) -> Option
                     .and_then(|c| c.as_array())
                     .is_some_and(|c| c.contains(&args[0])),
                 "family_eq" => model.get("family") == Some(&args[0]),
-                "meets_req" => {
-                    (!req.tools || model.get("cap_tools") == Some(&json!(true)))
-                        && model.get("context").and_then(Json::as_f64).is_some_and(|c| c >= req.prompt_tokens as f64)
-                }
+                "meets_req" => first_unmet(model, req).is_none(),
                 "cmp" => {
                     let v = model.get(args[0].as_str().unwrap());
                     match (v.and_then(Json::as_f64), args[2].as_f64()) {
@@ -620,6 +617,26 @@ fn blame_of(term: &Json, path: &str, model: &Json, req: &Requirements) -> Option
             };
             (!pass).then(|| path.to_string())
         }
+    }
+}
+
+/// Spec §4 read literally: the first requirement, in check order, that the model misses.
+fn first_unmet(model: &Json, req: &Requirements) -> Option<&'static str> {
+    let flag = |f: &str| model.get(f) == Some(&json!(true));
+    let at_least = |f: &str, need: f64| model.get(f).and_then(Json::as_f64).is_some_and(|x| x >= need);
+    let need_context = (req.prompt_tokens + req.max_tokens.unwrap_or(0)) as f64;
+    if req.tools && !flag("cap_tools") {
+        Some("tools")
+    } else if req.vision && !flag("in_image") {
+        Some("vision")
+    } else if req.json && !flag("cap_json") {
+        Some("json")
+    } else if !at_least("context", need_context) {
+        Some("context")
+    } else if req.max_tokens.is_some_and(|m| !at_least("max_output", m as f64)) {
+        Some("max_tokens")
+    } else {
+        None
     }
 }
 
@@ -682,4 +699,82 @@ fn per_model_accessors_agree_with_the_verdicts() {
     assert_eq!(o.status(cat.len()), None);
     let counts = o.counts();
     assert_eq!((counts.winner, counts.passed, counts.rejected), (1, 0, cat.len() - 1));
+}
+
+/// Blame is kept as one bitset per blamed node, reasons as one bitset per requirement, and ranks
+/// are derived from the cascade when first read; with a host floor, every requirement, a `top_k`
+/// cut and catalogs spanning many bitset words, each model's verdict and accessors must still
+/// match a per-model reading of the spec.
+#[test]
+fn compact_blame_agrees_with_a_per_model_reading_under_floor_requirements_and_top_k() {
+    use unhardcoded_core::eval::BLAME_HOST_FLOOR;
+    let filter = r#"["and", ["not", ["is", "disabled"]], ["meets_req"], ["cmp", "price_out", "le", 3]]"#;
+    let term: Json = serde_json::from_str(filter).unwrap();
+    let floor = vec!["p".to_string(), "q".to_string()];
+    let reqs = [
+        Requirements { tools: true, vision: true, json: true, prompt_tokens: 1, max_tokens: Some(2) },
+        Requirements { prompt_tokens: 3, ..Requirements::default() },
+        Requirements { json: true, max_tokens: Some(4), ..Requirements::default() },
+    ];
+    for (n, seed) in [(1000usize, 11u64), (200, 12), (65, 13)] {
+        let cat = random_catalog(n, seed);
+        for req in &reqs {
+            let p = admit(&policy_text(filter, r#"["field", "price_out"]"#, r#"["top_k", 7, ["argmax"]]"#), &cat);
+            let o = evaluate(&p, &cat, req, None, Some(&floor));
+            let result: Json = serde_json::from_str(&to_jcs(&o.to_value(&p, &cat, 0, None, None))).unwrap();
+            let verdicts = result["verdicts"].as_array().unwrap();
+            let path_of = |i: usize| o.blame(i).filter(|&b| b != BLAME_HOST_FLOOR).map(|b| p.node(b).unwrap().path.to_string());
+            let mut survivors = Vec::new();
+            for (i, verdict) in verdicts.iter().enumerate() {
+                let model: Json = serde_json::from_str(&to_jcs(&cat.model_value(i).unwrap())).unwrap();
+                let inside = floor.iter().any(|f| model["provider"] == f.as_str());
+                let blamed = if inside { blame_of(&term, "/2", &model, req) } else { None };
+                let reason = blamed.as_deref().filter(|&b| b == "/2/2").and_then(|_| first_unmet(&model, req));
+                let dropped = &verdict["dropped_by"];
+                if !inside {
+                    assert_eq!(dropped["term"], "host_floor");
+                    assert_eq!(o.blame(i), Some(BLAME_HOST_FLOOR));
+                } else if let Some(path) = &blamed {
+                    assert_eq!(dropped["path"].as_str(), Some(path.as_str()), "{}", model["id"]);
+                    assert_eq!(path_of(i).as_deref(), Some(path.as_str()));
+                    assert_eq!(dropped["reason"].as_str(), reason);
+                    assert_eq!(o.reason(i), reason);
+                } else {
+                    survivors.push((i, model.get("price_out").and_then(Json::as_f64)));
+                }
+                if !inside || blamed.is_some() {
+                    assert_eq!((verdict["status"].as_str(), o.status(i), o.rank(i)), (Some("rejected"), Some(Status::Rejected), None));
+                }
+            }
+            // Ranked: price descending, nulls last, ties by id (= index); the first 7 stay.
+            survivors.sort_by(|a, b| (a.1.is_none(), -a.1.unwrap_or(0.0), a.0).partial_cmp(&(b.1.is_none(), -b.1.unwrap_or(0.0), b.0)).unwrap());
+            for (k, &(i, score)) in survivors.iter().enumerate() {
+                assert_eq!(o.score(i), score);
+                if k < 7 {
+                    let status = if k == 0 { Status::Winner } else { Status::Passed };
+                    assert_eq!((o.status(i), o.rank(i), o.blame(i), o.reason(i)), (Some(status), Some(k as u32), None, None));
+                    assert_eq!(verdicts[i]["rank"], json!(k));
+                } else {
+                    assert_eq!((o.status(i), o.rank(i), path_of(i).as_deref()), (Some(Status::Rejected), None, Some("/4")));
+                    assert_eq!(verdicts[i]["dropped_by"]["path"], "/4");
+                }
+            }
+            let cascade: Vec<usize> = survivors.iter().take(7).map(|s| s.0).collect();
+            assert_eq!(o.cascade.iter().map(|&m| m as usize).collect::<Vec<_>>(), cascade);
+            let counts = o.counts();
+            assert_eq!(counts.rejected, n - cascade.len());
+        }
+    }
+}
+
+#[test]
+fn outcomes_compare_equal_whether_or_not_ranks_were_read() {
+    let cat = random_catalog(300, 21);
+    let p = admit(&policy_text(QUICKSTART_FILTER, CHEAPEST, r#"["argmax"]"#), &cat);
+    let req = Requirements { prompt_tokens: 1, ..Requirements::default() };
+    let (a, b) = (evaluate(&p, &cat, &req, None, None), evaluate(&p, &cat, &req, None, None));
+    let winner = a.winner().unwrap();
+    assert_eq!(a.rank(winner), Some(0));
+    assert_eq!(a, b);
+    assert_eq!(a.clone(), b);
 }

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use unhardcoded_core::canonical::{to_jcs, write_jcs};
+use unhardcoded_core::canonical::{canonicalize, to_jcs, write_jcs};
 use unhardcoded_core::error::Code;
 use unhardcoded_core::json::{parse, Limits, Value};
 
@@ -30,6 +30,9 @@ fn published_vectors() {
         let expected = String::from_utf8(data("output", name)).unwrap();
         let canonical = to_jcs(&read(&input));
         assert_eq!(canonical, expected, "vector {name}");
+        // Written while reading, copying what is already canonical.
+        assert_eq!(canonicalize(&input, Limits::REQUEST, Code::InvalidRequest).unwrap(), expected, "vector {name}");
+        assert_eq!(canonicalize(expected.as_bytes(), Limits::REQUEST, Code::InvalidRequest).unwrap(), expected);
         // Canonical text is a fixed point.
         assert_eq!(to_jcs(&read(canonical.as_bytes())), expected, "vector {name} (re-read)");
     }
@@ -73,6 +76,10 @@ fn ecmascript_numbers() {
         ("2.2250738585072014e-308", "2.2250738585072014e-308"),
     ] {
         assert_eq!(jcs_of(text), expected, "{text}");
+        // The writer that copies canonical literals as they are must agree.
+        let wrapped = format!("[{text}, {{\"n\": {text}}}]");
+        let streamed = canonicalize(wrapped.as_bytes(), Limits::REQUEST, Code::InvalidRequest).unwrap();
+        assert_eq!(streamed, format!("[{expected},{{\"n\":{expected}}}]"), "{text}");
     }
     // The sample lines of the reference implementation's ES6 number test file (hex IEEE bits).
     for (bits, expected) in [

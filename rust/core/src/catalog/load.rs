@@ -570,6 +570,7 @@ impl Builder {
             caps_present: self.caps_present,
             caps_list: self.caps_list,
             caps_offsets: self.caps_offsets,
+            cap_columns: Default::default(),
             meta: self.meta,
             fingerprint: String::new(),
         };

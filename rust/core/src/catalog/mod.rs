@@ -21,6 +21,8 @@ mod encode;
 mod load;
 mod split;
 
+use std::sync::OnceLock;
+
 use crate::error::{Code, Error};
 use crate::json::{self, Limits, Value};
 use crate::vocab::{FieldKind, Vocabulary};
@@ -96,6 +98,9 @@ pub struct Catalog {
     /// is the document as sent, so a set's order is the sender's.
     caps_list: Vec<u32>,
     caps_offsets: Vec<usize>,
+    /// Per capability (bit position), the models that have it, one bit each: built on first use
+    /// by [`Catalog::cap_models`] and kept, since `has_cap` reads one capability of every model.
+    cap_columns: OnceLock<Vec<OnceLock<Vec<u64>>>>,
     meta: Vec<Option<Value>>,
     fingerprint: String,
 }
@@ -259,6 +264,24 @@ impl Catalog {
         }
         let (from, to) = (*self.caps_offsets.get(index)?, *self.caps_offsets.get(index + 1)?);
         self.caps_list.get(from..to)
+    }
+
+    /// The models that have capability `cap` (a bit position, see [`Catalog::capability_index`])
+    /// as a bitset: bit `i % 64` of word `i / 64` is model `i`, bits past the last model are
+    /// zero. None for a position outside the vocabulary.
+    pub fn cap_models(&self, cap: usize) -> Option<&[u64]> {
+        let columns = self.cap_columns.get_or_init(|| (0..self.vocab.capabilities().len()).map(|_| OnceLock::new()).collect());
+        let column = columns.get(cap)?.get_or_init(|| {
+            let (stride, word, bit) = (self.caps_words.max(1), cap / 64, cap % 64);
+            let mut out = vec![0u64; self.len().div_ceil(64)];
+            for (i, w) in self.caps.iter().skip(word).step_by(stride).enumerate() {
+                if let Some(o) = out.get_mut(i / 64) {
+                    *o |= ((w >> bit) & 1) << (i % 64);
+                }
+            }
+            out
+        });
+        Some(column)
     }
 
     pub fn has_cap(&self, index: usize, cap: usize) -> bool {

@@ -26,43 +26,55 @@ pub(super) fn none(n: usize) -> Bits {
     vec![0; words(n)]
 }
 
-/// Packs a per-model predicate over a column into bits. The predicate runs into a byte per model
-/// (a loop the compiler vectorises), and each 8 bytes of 0/1 fold into 8 bits with one multiply.
+/// Packs a per-model predicate over a column into bits: bit `j` of word `k` is `test` of
+/// element `64k + j`. A short column (never for a well-built catalog) reads as false past its end.
 pub(super) fn pack<T: Copy>(column: &[T], n: usize, test: impl Fn(T) -> bool) -> Bits {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { pack_avx2(column, n, test) };
+    }
+    pack_words(column, n, test)
+}
+
+/// [`pack_words`] compiled for AVX2, where the compiler turns each 64-element chunk into a few
+/// wide compares and mask moves: about twice the speed of the baseline SSE2 build, and the
+/// filter's leaves are a large part of an evaluation at 100k models.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pack_avx2<T: Copy>(column: &[T], n: usize, test: impl Fn(T) -> bool) -> Bits {
+    pack_words(column, n, test)
+}
+
+#[inline(always)]
+fn pack_words<T: Copy>(column: &[T], n: usize, test: impl Fn(T) -> bool) -> Bits {
     let mut out = Vec::with_capacity(words(n));
-    let mut flags = [0u8; 64];
     let mut chunks = column.chunks_exact(64);
     for chunk in &mut chunks {
-        for (f, &x) in flags.iter_mut().zip(chunk) {
-            *f = u8::from(test(x));
+        let mut word = 0u64;
+        for (j, &x) in chunk.iter().enumerate() {
+            word |= u64::from(test(x)) << j;
         }
-        out.push(fold(&flags));
+        out.push(word);
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        flags = [0u8; 64];
-        for (f, &x) in flags.iter_mut().zip(rest) {
-            *f = u8::from(test(x));
+        let mut word = 0u64;
+        for (j, &x) in rest.iter().enumerate() {
+            word |= u64::from(test(x)) << j;
         }
-        out.push(fold(&flags));
+        out.push(word);
     }
-    // A short column (never for a well-built catalog) reads as false past its end.
     out.resize(words(n), 0);
     out
 }
 
-/// 64 bytes, each 0 or 1, to one word with bit `j` = byte `j`.
-fn fold(flags: &[u8; 64]) -> u64 {
-    let mut word = 0u64;
-    for (k, group) in flags.chunks_exact(8).enumerate() {
-        let mut eight = [0u8; 8];
-        eight.copy_from_slice(group);
-        // Byte i of x (0 or 1) lands on bit 56 + i of the product; no two partial products
-        // share a bit, so nothing carries into the top byte.
-        let x = u64::from_le_bytes(eight);
-        word |= (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
-    }
-    word
+/// Whether model `i` is in the set (false past the end).
+pub(super) fn get(bits: &[u64], i: usize) -> bool {
+    bits.get(i / 64).is_some_and(|w| (w >> (i % 64)) & 1 == 1)
 }
 
 pub(super) fn set(bits: &mut Bits, i: usize) {

@@ -9,35 +9,49 @@ use crate::requirements::Requirements;
 /// `meets_req` reasons, in the order they are checked; 0 means every requirement is met.
 pub const REASONS: &[&str] = &["", "tools", "vision", "json", "context", "max_tokens"];
 
+/// The models one filter node is blamed for. The sets of an evaluation are disjoint.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Blamed {
+    pub node: NodeId,
+    /// The node is a `meets_req`: its models' reasons come from [`Verdicts::unmet`].
+    pub meets_req: bool,
+    pub models: Bits,
+}
+
+/// What the filter decided: who passed, and who was blamed on which node.
+pub(super) struct Verdicts {
+    pub pass: Bits,
+    pub blamed: Vec<Blamed>,
+    /// Per checked requirement, in check order: its reason code and the models that miss it.
+    /// Empty unless a `meets_req` node rejected someone.
+    pub unmet: Vec<(u8, Bits)>,
+}
+
 struct Ctx<'a> {
     catalog: &'a Catalog,
     req: &'a Requirements,
     n: usize,
     /// Truth of each filter node, by node id, kept for the blame pass.
     truth: Vec<Option<Bits>>,
-    /// `meets_req` reason per model, computed on first use.
-    reasons: Option<Vec<u8>>,
+    /// `meets_req` misses per requirement, computed on first use.
+    unmet: Option<Vec<(u8, Bits)>>,
     /// All false: what a node whose truth is somehow missing reads as.
     empty: Bits,
 }
 
-/// Evaluates `filter` over every model and returns the `candidates` it keeps. For each model in `candidates` the filter rejects,
-/// `blame` receives the blamed node and, when it is a `meets_req`, `reason` its reason code.
-pub(super) fn run(
-    filter: &Filter,
-    catalog: &Catalog,
-    req: &Requirements,
-    candidates: &Bits,
-    blame: &mut [u32],
-    reason: &mut [u8],
-) -> Bits {
+/// Evaluates `filter` over every model and keeps the `candidates` it passes. Each candidate it
+/// rejects is blamed on one node (spec §5.1); blame is kept as one bitset per blamed node, which
+/// is a few kilobytes per thousand models instead of a word per model.
+pub(super) fn run(filter: &Filter, catalog: &Catalog, req: &Requirements, candidates: &Bits) -> Verdicts {
     let n = catalog.len();
-    let mut ctx = Ctx { catalog, req, n, truth: Vec::new(), reasons: None, empty: bits::none(n) };
+    let mut ctx = Ctx { catalog, req, n, truth: Vec::new(), unmet: None, empty: bits::none(n) };
     let mut pass = ctx.truth(filter).clone();
     bits::and_in(&mut pass, candidates);
     let falsy = bits::and_not(candidates, &pass);
-    ctx.blame(filter, falsy, blame, reason);
-    pass
+    let mut blamed = Vec::new();
+    ctx.blame(filter, falsy, &mut blamed);
+    let unmet = if blamed.iter().any(|b| b.meets_req) { ctx.unmet.take().unwrap_or_default() } else { Vec::new() };
+    Verdicts { pass, blamed, unmet }
 }
 
 fn node_id(f: &Filter) -> NodeId {
@@ -95,8 +109,11 @@ impl Ctx<'_> {
             Filter::Cmp { field, op, value, .. } => self.cmp(field, *op, value),
             Filter::FamilyEq { family, .. } => self.str_eq("family", family, CmpOp::Eq),
             Filter::MeetsReq { .. } => {
-                let reasons = self.reasons();
-                bits::pack(reasons, n, |r| r == 0)
+                let mut missed = bits::none(n);
+                for (_, unmet) in self.unmet() {
+                    bits::or_in(&mut missed, unmet);
+                }
+                bits::not(&missed, n)
             }
         }
     }
@@ -104,14 +121,10 @@ impl Ctx<'_> {
     fn has_cap(&self, cap: &str) -> Bits {
         let n = self.n;
         // A capability outside this catalog's vocabulary: no model has it.
-        let Some(bit) = self.catalog.capability_index(cap) else { return bits::none(n) };
-        let stride = self.catalog.caps_words();
-        let (word, shift) = (bit / 64, bit % 64);
-        if stride == 1 {
-            return bits::pack(self.catalog.caps(), n, |w| (w >> shift) & 1 == 1);
+        match self.catalog.capability_index(cap).and_then(|bit| self.catalog.cap_models(bit)) {
+            Some(models) if models.len() == bits::words(n) => models.to_vec(),
+            _ => bits::none(n),
         }
-        let column: Vec<u64> = self.catalog.caps().iter().skip(word).step_by(stride.max(1)).copied().collect();
-        bits::pack(&column, n, |w| (w >> shift) & 1 == 1)
     }
 
     fn cmp(&self, field: &str, op: CmpOp, value: &Literal) -> Bits {
@@ -161,15 +174,18 @@ impl Ctx<'_> {
         }
     }
 
-    fn reasons(&mut self) -> &[u8] {
-        if self.reasons.is_none() {
-            self.reasons = Some(meets_req(self.catalog, self.req));
+    fn unmet(&mut self) -> &[(u8, Bits)] {
+        if self.unmet.is_none() {
+            self.unmet = Some(meets_req(self.catalog, self.req));
         }
-        self.reasons.as_deref().unwrap_or_default()
+        self.unmet.as_deref().unwrap_or_default()
     }
 
-    /// Assigns blame for the models in `falsy`, which `f` rejects (spec §5.1).
-    fn blame(&self, f: &Filter, falsy: Bits, blame: &mut [u32], reason: &mut [u8]) {
+    /// Records who `f` is blamed for among `falsy`, the models it rejects (spec §5.1).
+    fn blame(&self, f: &Filter, falsy: Bits, out: &mut Vec<Blamed>) {
+        if bits::is_empty(&falsy) {
+            return;
+        }
         match f {
             Filter::And { items, .. } => {
                 let mut remaining = falsy;
@@ -180,68 +196,47 @@ impl Ctx<'_> {
                     let Some(Some(t)) = self.truth.get(node_id(item) as usize) else { break };
                     let child_false = bits::and_not(&remaining, t);
                     bits::and_in(&mut remaining, t);
-                    self.blame(item, child_false, blame, reason);
+                    self.blame(item, child_false, out);
                 }
             }
-            Filter::MeetsReq { id } => {
-                let reasons = self.reasons.as_deref().unwrap_or_default();
-                bits::for_each(&falsy, |i| {
-                    if let Some(b) = blame.get_mut(i) {
-                        *b = *id;
-                    }
-                    if let (Some(r), Some(&why)) = (reason.get_mut(i), reasons.get(i)) {
-                        *r = why;
-                    }
-                });
-            }
-            other => {
-                let id = node_id(other);
-                bits::for_each(&falsy, |i| {
-                    if let Some(b) = blame.get_mut(i) {
-                        *b = id;
-                    }
-                });
-            }
+            other => out.push(Blamed {
+                node: node_id(other),
+                meets_req: matches!(other, Filter::MeetsReq { .. }),
+                models: falsy,
+            }),
         }
     }
 }
 
-/// The first unmet requirement of each model (index into [`REASONS`]), spec §4.
-fn meets_req(catalog: &Catalog, req: &Requirements) -> Vec<u8> {
+/// Per requirement `meets_req` checks (spec §4), in check order: its reason code (an index into
+/// [`REASONS`]) and the models that miss it. A model's reason is the first set it is in.
+fn meets_req(catalog: &Catalog, req: &Requirements) -> Vec<(u8, Bits)> {
     let n = catalog.len();
     let flag = |name: &str| catalog.bools(name).filter(|c| c.len() == n);
     let number = |name: &str| catalog.numbers(name).filter(|c| c.len() == n);
     let need_context = req.prompt_tokens.saturating_add(req.max_tokens.unwrap_or(0)) as f64;
-    let need_output = req.max_tokens.map(|m| m as f64);
-    let mut out = vec![0u8; n];
-    // Each requirement is applied as its own pass, last first, so the earliest unmet one is the
-    // value left standing — the same answer as checking them in order, without a branch per model.
-    if let Some(m) = need_output {
-        match number("max_output") {
-            Some(col) => assign(&mut out, col, 5, |x| x < m || x.is_nan()),
-            None => out.fill(5),
-        }
-    }
-    match number("context") {
-        Some(col) => assign(&mut out, col, 4, |x| x < need_context || x.is_nan()),
-        None => out.fill(4),
-    }
-    let gates = [(req.json, "cap_json", 3u8), (req.vision, "in_image", 2), (req.tools, "cap_tools", 1)];
+    let mut out = Vec::new();
+    let gates = [(req.tools, "cap_tools", 1u8), (req.vision, "in_image", 2), (req.json, "cap_json", 3)];
     for (needed, name, code) in gates {
         if needed {
-            match flag(name) {
-                Some(col) => assign(&mut out, col, code, |b| b != BOOL_TRUE),
-                None => out.fill(code),
-            }
+            let missed = match flag(name) {
+                Some(col) => bits::pack(col, n, |b| b != BOOL_TRUE),
+                None => bits::all(n),
+            };
+            out.push((code, missed));
         }
     }
-    out
-}
-
-fn assign<T: Copy>(out: &mut [u8], column: &[T], code: u8, unmet: impl Fn(T) -> bool) {
-    // A select, not a branch, so the loop vectorises.
-    for (r, &x) in out.iter_mut().zip(column) {
-        let kept = *r;
-        *r = if unmet(x) { code } else { kept };
+    let missed = match number("context") {
+        Some(col) => bits::pack(col, n, |x| x < need_context || x.is_nan()),
+        None => bits::all(n),
+    };
+    out.push((4, missed));
+    if let Some(m) = req.max_tokens.map(|m| m as f64) {
+        let missed = match number("max_output") {
+            Some(col) => bits::pack(col, n, |x| x < m || x.is_nan()),
+            None => bits::all(n),
+        };
+        out.push((5, missed));
     }
+    out
 }

@@ -1,10 +1,11 @@
 //! Evaluation of an admitted policy over a catalog (spec §5): host floor, filter, rank, select.
 //!
-//! The filter runs one node at a time over every model into bitsets; scores are computed for the
-//! survivors only, one scorer node at a time; ordering is an integer radix sort. The result is
-//! columnar — flat arrays per model (blame) and per survivor (score, rank) — so a million-model
-//! evaluation allocates a handful of arrays, not a million verdict objects. Verdicts are built on
-//! demand by [`Outcome::verdict_value`] / [`Outcome::to_value`].
+//! The filter runs one node at a time over every model into bitsets, and blame is kept as those
+//! bitsets (one per blamed node), never as a word per model; scores are computed for the
+//! survivors only, one scorer node at a time; ordering spreads the survivors into buckets by score
+//! (see `select`). A million-model evaluation thus allocates a few small arrays, not a million
+//! verdict objects. Verdicts are built on demand by [`Outcome::verdict_value`] /
+//! [`Outcome::to_value`].
 
 mod bits;
 mod filter;
@@ -17,8 +18,13 @@ pub use filter::REASONS;
 pub use rng::{random_seed, SplitMix64, SEED_LIMIT};
 pub use verdict::{Counts, Status};
 
+use std::sync::OnceLock;
+
+use bits::Bits;
+use filter::Blamed;
+
 use crate::catalog::Catalog;
-use crate::policy::ast::{Policy, Select};
+use crate::policy::ast::{NodeId, Policy, Select};
 use crate::requirements::Requirements;
 
 /// `blame` of a model nothing rejected.
@@ -29,27 +35,48 @@ pub const BLAME_HOST_FLOOR: u32 = u32::MAX - 1;
 pub const RANK_NONE: u32 = u32::MAX;
 
 /// What an evaluation decided. Per-model facts are read through methods taking the model's
-/// catalog index; storage is per model only where most models need an entry (blame), and per
-/// filter survivor otherwise (score, rank), which keeps a million-model evaluation to a few
-/// megabytes of fresh memory.
-#[derive(Debug, Clone, PartialEq)]
+/// catalog index. Nothing is stored per model: blame is a bitset per blamed node, and scores and
+/// ranks are per filter survivor, which keeps a million-model evaluation to a few megabytes of
+/// fresh memory.
+#[derive(Debug, Clone)]
 pub struct Outcome {
-    /// Per model: the node id (into `Policy::nodes`) that rejected it, [`BLAME_HOST_FLOOR`], or
-    /// [`BLAME_NONE`].
-    blame: Vec<u32>,
-    /// Per model: for one blamed on a `meets_req` node, its first unmet requirement (an index
-    /// into [`REASONS`]); 0 otherwise.
-    reason: Vec<u8>,
+    /// The catalog size.
+    n: usize,
+    /// Models whose provider is outside the host floor (empty when no floor was given).
+    floor: Bits,
+    /// Filter rejections: disjoint sets of models, each blamed on one node.
+    blamed: Vec<Blamed>,
+    /// For models blamed on a `meets_req` node: per checked requirement, in check order, its
+    /// reason code (an index into [`REASONS`]) and the models missing it.
+    unmet: Vec<(u8, Bits)>,
+    /// Survivors a `top_k` cut, with that node, ascending by model index.
+    cut: Vec<(u32, NodeId)>,
     /// Model indices that passed the host floor and the filter, ascending.
     survivors: Vec<u32>,
     /// Per survivor: the rank score, `NaN` for none.
     scores: Vec<f64>,
-    /// Per survivor: the cascade position, or [`RANK_NONE`] when a `top_k` cut it.
-    ranks: Vec<u32>,
+    /// Per survivor: the cascade position, or [`RANK_NONE`] when a `top_k` cut it. Derived from
+    /// `cascade` when first asked for, since the router itself only reads the cascade.
+    ranks: OnceLock<Vec<u32>>,
     /// Model indices in cascade order: the winner first, then failover order.
     pub cascade: Vec<u32>,
     /// Set whenever the select term contains `sample`: the given seed or a drawn one.
     pub seed: Option<u64>,
+}
+
+impl PartialEq for Outcome {
+    /// `ranks` is derived from the other fields, and built or not depending on what was read.
+    fn eq(&self, other: &Outcome) -> bool {
+        self.n == other.n
+            && self.floor == other.floor
+            && self.blamed == other.blamed
+            && self.unmet == other.unmet
+            && self.cut == other.cut
+            && self.survivors == other.survivors
+            && self.scores.iter().map(|s| s.to_bits()).eq(other.scores.iter().map(|s| s.to_bits()))
+            && self.cascade == other.cascade
+            && self.seed == other.seed
+    }
 }
 
 /// Evaluates `policy` over `catalog`. `floor`, when given, is the set of providers the host has
@@ -62,45 +89,27 @@ pub fn evaluate(
     floor: Option<&[String]>,
 ) -> Outcome {
     let n = catalog.len();
-    let mut blame = vec![BLAME_NONE; n];
-    let mut reason = vec![0u8; n];
-    let candidates = host_floor(catalog, floor, &mut blame);
-    let pass = filter::run(&policy.filter, catalog, req, &candidates, &mut blame, &mut reason);
+    let (candidates, outside) = host_floor(catalog, floor);
+    let filter::Verdicts { pass, blamed, unmet } = filter::run(&policy.filter, catalog, req, &candidates);
+    drop(candidates);
 
     let mut survivors = Vec::with_capacity(bits::count(&pass));
     bits::for_each(&pass, |i| survivors.push(i as u32));
+    drop(pass);
     let mut scores = rank::scores(&policy.rank, catalog, &survivors);
-    // The entry of a survivor carries its position in `survivors`, which orders like the model
-    // index (and so like the id) because `survivors` is ascending.
-    let entries = scores
-        .iter_mut()
-        .enumerate()
-        .map(|(pos, s)| {
-            // + 0.0 turns -0 into 0: they are the same score and print the same.
-            *s += 0.0;
-            select::entry(*s, pos as u32)
-        })
-        .collect();
+    // + 0.0 turns -0 into 0: they are the same score and print the same.
+    scores.iter_mut().for_each(|s| *s += 0.0);
 
     let seed = contains_sample(&policy.select).then(|| seed.unwrap_or_else(random_seed));
     let mut rng = seed.map(SplitMix64::new);
-    let selected = select::select(&policy.select, entries, rng.as_mut());
+    let selected = select::select(&policy.select, &scores, rng.as_mut());
+    // Survivor positions to model indices.
     let model = |pos: u32| survivors.get(pos as usize).copied().unwrap_or(u32::MAX);
-    for (pos, node) in selected.dropped {
-        if let Some(b) = blame.get_mut(model(pos) as usize) {
-            *b = node;
-        }
-    }
-    let mut ranks = vec![RANK_NONE; survivors.len()];
-    let mut cascade = Vec::with_capacity(selected.cascade.len());
-    for (position, &e) in selected.cascade.iter().enumerate() {
-        let pos = select::position(e);
-        if let Some(r) = ranks.get_mut(pos as usize) {
-            *r = position as u32;
-        }
-        cascade.push(model(pos));
-    }
-    Outcome { blame, reason, survivors, scores, ranks, cascade, seed }
+    let mut cut: Vec<(u32, NodeId)> = selected.dropped.iter().map(|&(pos, node)| (model(pos), node)).collect();
+    cut.sort_unstable();
+    let cascade = selected.cascade.iter().map(|&pos| model(pos)).collect();
+    drop(selected);
+    Outcome { n, floor: outside, blamed, unmet, cut, survivors, scores, ranks: OnceLock::new(), cascade, seed }
 }
 
 fn contains_sample(select: &Select) -> bool {
@@ -111,19 +120,66 @@ fn contains_sample(select: &Select) -> bool {
     }
 }
 
-/// Models whose provider the host serves; the others are blamed on the floor.
-fn host_floor(catalog: &Catalog, floor: Option<&[String]>, blame: &mut [u32]) -> bits::Bits {
+/// `(inside, outside)`: the models whose provider the host serves, and the others (none when no
+/// floor is given).
+fn host_floor(catalog: &Catalog, floor: Option<&[String]>) -> (Bits, Bits) {
     let n = catalog.len();
-    let Some(allowed) = floor else { return bits::all(n) };
+    let Some(allowed) = floor else { return (bits::all(n), Vec::new()) };
     let allowed: Vec<u32> = allowed.iter().filter_map(|p| catalog.string_index(p)).collect();
     let inside = match catalog.strs("provider") {
         Some(col) => bits::pack(col, n, |p| allowed.contains(&p)),
         None => bits::none(n),
     };
-    bits::for_each(&bits::not(&inside, n), |i| {
-        if let Some(b) = blame.get_mut(i) {
-            *b = BLAME_HOST_FLOOR;
+    let outside = bits::not(&inside, n);
+    (inside, outside)
+}
+
+impl Outcome {
+    /// The node blamed for rejecting model `index`: a filter node id, [`BLAME_HOST_FLOOR`], or
+    /// [`BLAME_NONE`]; and, for a `meets_req` node, the reason code.
+    fn blame_of(&self, index: usize) -> (u32, u8) {
+        if bits::get(&self.floor, index) {
+            return (BLAME_HOST_FLOOR, 0);
         }
-    });
-    inside
+        if let Some(b) = self.blamed.iter().find(|b| bits::get(&b.models, index)) {
+            let reason = match b.meets_req {
+                true => self.unmet.iter().find(|(_, m)| bits::get(m, index)).map_or(0, |&(code, _)| code),
+                false => 0,
+            };
+            return (b.node, reason);
+        }
+        let cut = u32::try_from(index).ok().and_then(|m| self.cut.binary_search_by_key(&m, |&(c, _)| c).ok());
+        match cut.and_then(|at| self.cut.get(at)) {
+            Some(&(_, node)) => (node, 0),
+            None => (BLAME_NONE, 0),
+        }
+    }
+
+    /// Per survivor: its cascade position, or [`RANK_NONE`].
+    fn ranks(&self) -> &[u32] {
+        self.ranks.get_or_init(|| {
+            // A survivor's position is the number of survivors before it: a popcount over a
+            // bitset of the survivors, with a running count per word.
+            let mut set = bits::none(self.n);
+            for &m in &self.survivors {
+                bits::set(&mut set, m as usize);
+            }
+            let mut before = Vec::with_capacity(set.len());
+            let mut total = 0u32;
+            for w in &set {
+                before.push(total);
+                total += w.count_ones();
+            }
+            let mut ranks = vec![RANK_NONE; self.survivors.len()];
+            for (k, &m) in self.cascade.iter().enumerate() {
+                let (word, bit) = (m as usize / 64, m % 64);
+                let (Some(&w), Some(&b)) = (set.get(word), before.get(word)) else { continue };
+                let pos = b + (w & ((1u64 << bit) - 1)).count_ones();
+                if let Some(r) = ranks.get_mut(pos as usize) {
+                    *r = k as u32;
+                }
+            }
+            ranks
+        })
+    }
 }

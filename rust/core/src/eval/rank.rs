@@ -55,16 +55,24 @@ fn finite(x: f64) -> f64 {
 
 /// (x − min) / (max − min) over the non-null scores; all equal (or one) → 0.
 fn normalize(s: &mut [f64]) {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &x in s.iter() {
-        // NaN fails both comparisons, so nulls never move the bounds.
-        if x < lo {
-            lo = x;
-        }
-        if x > hi {
-            hi = x;
+    // Four running bounds, so the comparisons do not wait on one another.
+    let (mut lows, mut highs) = ([f64::INFINITY; 4], [f64::NEG_INFINITY; 4]);
+    let mut quads = s.chunks_exact(4);
+    for quad in &mut quads {
+        for ((lo, hi), &x) in lows.iter_mut().zip(highs.iter_mut()).zip(quad) {
+            // NaN fails both comparisons, so nulls never move the bounds.
+            if x < *lo {
+                *lo = x;
+            }
+            if x > *hi {
+                *hi = x;
+            }
         }
     }
+    let rest = quads.remainder();
+    // `f64::min`/`max` also skip NaN.
+    let lo = lows.into_iter().chain(rest.iter().copied()).fold(f64::INFINITY, f64::min);
+    let hi = highs.into_iter().chain(rest.iter().copied()).fold(f64::NEG_INFINITY, f64::max);
     if lo > hi {
         return; // no score at all
     }

@@ -1,6 +1,6 @@
 //! Verdicts and the result object (spec §5.4), built from the columnar [`Outcome`] on demand.
 
-use super::{Outcome, BLAME_HOST_FLOOR, BLAME_NONE, RANK_NONE, REASONS};
+use super::{bits, Outcome, BLAME_HOST_FLOOR, BLAME_NONE, RANK_NONE, REASONS};
 use crate::catalog::Catalog;
 use crate::error::{Code, Error};
 use crate::json::{self, Limits, Value};
@@ -58,13 +58,13 @@ impl<'a> Terms<'a> {
         let term = match slot {
             Some(Some(v)) => v.clone(),
             Some(slot) => {
-                let v = parse_term(&info.term);
+                let v = parse_term(info.term);
                 *slot = Some(v.clone());
                 v
             }
-            None => parse_term(&info.term),
+            None => parse_term(info.term),
         };
-        (Value::String(info.path.clone()), term)
+        (Value::String(info.path.to_string()), term)
     }
 }
 
@@ -86,11 +86,11 @@ struct Facts {
 impl Outcome {
     /// Number of verdicts (the catalog size).
     pub fn len(&self) -> usize {
-        self.blame.len()
+        self.n
     }
 
     pub fn is_empty(&self) -> bool {
-        self.blame.is_empty()
+        self.n == 0
     }
 
     /// The winner's model index: the cascade head.
@@ -112,14 +112,13 @@ impl Outcome {
     /// `pos` is the model's position among the survivors, if it is one.
     fn facts(&self, index: usize, pos: Option<usize>) -> Facts {
         let score = pos.and_then(|p| self.scores.get(p)).copied().filter(|s| !s.is_nan());
-        let rank = pos.and_then(|p| self.ranks.get(p)).copied().filter(|&r| r != RANK_NONE);
+        let rank = pos.and_then(|p| self.ranks().get(p)).copied().filter(|&r| r != RANK_NONE);
         let status = match rank {
             Some(0) => Status::Winner,
             Some(_) => Status::Passed,
             None => Status::Rejected,
         };
-        let blame = self.blame.get(index).copied().unwrap_or(BLAME_NONE);
-        let reason = self.reason.get(index).copied().unwrap_or(0);
+        let (blame, reason) = if rank.is_some() { (BLAME_NONE, 0) } else { self.blame_of(index) };
         Facts { status, blame, reason, score, rank }
     }
 
@@ -139,12 +138,12 @@ impl Outcome {
 
     /// The node id that rejected the model, [`super::BLAME_HOST_FLOOR`], or None.
     pub fn blame(&self, index: usize) -> Option<u32> {
-        self.blame.get(index).copied().filter(|&b| b != BLAME_NONE)
+        Some(self.blame_of(index).0).filter(|&b| b != BLAME_NONE)
     }
 
     /// For a model a `meets_req` node rejected: the first unmet requirement.
     pub fn reason(&self, index: usize) -> Option<&'static str> {
-        let r = self.reason.get(index).copied().unwrap_or(0) as usize;
+        let r = self.blame_of(index).1 as usize;
         REASONS.get(r).copied().filter(|r| !r.is_empty())
     }
 
@@ -163,7 +162,7 @@ impl Outcome {
         if !self.cascade.is_empty() {
             return None;
         }
-        let floor = self.blame.iter().filter(|&&b| b == BLAME_HOST_FLOOR).count();
+        let floor = bits::count(&self.floor);
         let message = if self.is_empty() {
             "The catalog has no models.".to_string()
         } else if floor == self.len() {

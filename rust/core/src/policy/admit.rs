@@ -9,12 +9,10 @@
 // Errors are cold and carry a path, message and help; boxing them would only move the cost.
 #![allow(clippy::result_large_err)]
 
-use std::ops::Range;
-
-use crate::canonical::to_jcs;
+use crate::canonical::{push_decimal, to_jcs};
 use crate::error::{Code, Error};
-use crate::json::Value;
-use crate::policy::ast::{CmpOp, Filter, Literal, Mutate, NodeId, NodeInfo, Policy, Rank, Select};
+use crate::json::{Doc, Items, Node, Value};
+use crate::policy::ast::{CmpOp, Filter, Literal, Mutate, NodeId, NodeTable, Policy, Rank, Select};
 use crate::suggest::suggest;
 use crate::vocab::{FieldKind, Vocabulary};
 
@@ -75,6 +73,73 @@ impl Slot {
     }
 }
 
+/// An op name, recognised once per node so the walk branches on it without comparing strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    EvZero,
+    And,
+    Or,
+    Not,
+    HasCap,
+    Is,
+    Cmp,
+    MeetsReq,
+    FamilyEq,
+    Field,
+    Normalize,
+    Neg,
+    Scale,
+    Add,
+    Zero,
+    Argmax,
+    TopK,
+    Sample,
+    Id,
+    ClampParam,
+    Always,
+}
+
+impl Op {
+    fn parse(name: &str) -> Option<Op> {
+        Some(match name {
+            "ev_zero" => Op::EvZero,
+            "and" => Op::And,
+            "or" => Op::Or,
+            "not" => Op::Not,
+            "has_cap" => Op::HasCap,
+            "is" => Op::Is,
+            "cmp" => Op::Cmp,
+            "meets_req" => Op::MeetsReq,
+            "family_eq" => Op::FamilyEq,
+            "field" => Op::Field,
+            "normalize" => Op::Normalize,
+            "neg" => Op::Neg,
+            "scale" => Op::Scale,
+            "add" => Op::Add,
+            "zero" => Op::Zero,
+            "argmax" => Op::Argmax,
+            "top_k" => Op::TopK,
+            "sample" => Op::Sample,
+            "id" => Op::Id,
+            "clamp_param" => Op::ClampParam,
+            "always" => Op::Always,
+            _ => return None,
+        })
+    }
+
+    /// The one slot the op belongs to (as listed in [`Slot::ops`]).
+    fn slot(self) -> Slot {
+        match self {
+            Op::EvZero => Slot::Evidence,
+            Op::And | Op::Or | Op::Not | Op::HasCap | Op::Is | Op::Cmp | Op::MeetsReq | Op::FamilyEq => Slot::Filter,
+            Op::Field | Op::Normalize | Op::Neg | Op::Scale | Op::Add | Op::Zero => Slot::Rank,
+            Op::Argmax | Op::TopK | Op::Sample => Slot::Select,
+            Op::Id | Op::ClampParam => Slot::Mutate,
+            Op::Always => Slot::Fallback,
+        }
+    }
+}
+
 /// The ops allowed in each slot, in slot order (for `GET /x/fields`-style listings and help).
 pub fn slot_ops() -> Vec<(&'static str, &'static [&'static str])> {
     ALL_SLOTS.iter().map(|s| (s.name(), s.ops())).collect()
@@ -111,35 +176,26 @@ fn usage(op: &str) -> &'static str {
 /// Admits `term` against `vocab`: the AST, with every op node's path and canonical text in
 /// `Policy::nodes` (ids in document order).
 pub fn admit(term: &Value, vocab: &Vocabulary) -> Result<Policy, Error> {
-    let (canonical, spans) = crate::canonical::to_jcs_with_array_spans(term);
-    admit_spanned(term, vocab, &canonical, &spans)
+    admit_doc(&Doc::from_value(term), vocab)
 }
 
-/// [`admit`] given the term's canonical text and the spans of its arrays (from
-/// `canonical::to_jcs_with_array_spans`), so the caller's canonical form is computed once.
-pub(crate) fn admit_spanned(
-    term: &Value,
-    vocab: &Vocabulary,
-    canonical: &str,
-    spans: &[Range<usize>],
-) -> Result<Policy, Error> {
-    // Every array but the root is a node of an admitted term: the spans count them up front.
-    let expected = spans.len().saturating_sub(1);
-    let mut walker = Walker { vocab, nodes: Vec::with_capacity(expected), values: Vec::with_capacity(expected) };
-    let mut policy = walker.policy(term)?;
-    // In an admitted term every array is an op node, so the arrays in document order are the
-    // root followed by the nodes; anything else would be a bug, handled by re-serializing.
-    let aligned = spans.len() == walker.nodes.len() + 1;
-    for (i, node) in walker.nodes.iter_mut().enumerate() {
-        let text = if aligned { spans.get(i + 1).and_then(|r| canonical.get(r.clone())) } else { None };
-        node.term = match text {
-            Some(t) => t.to_string(),
-            None => walker.values.get(i).map(|v| to_jcs(v)).unwrap_or_default(),
-        };
-    }
-    policy.nodes = walker.nodes;
+/// [`admit`] for a document.
+pub(crate) fn admit_doc(doc: &Doc<'_>, vocab: &Vocabulary) -> Result<Policy, Error> {
+    let mut walker = Walker { vocab, doc, count: 0 };
+    let mut policy = Policy {
+        filter: PLACEHOLDER,
+        rank: Rank::Zero { id: 0 },
+        select: Select::Argmax { id: 0 },
+        mutate: Mutate::Id,
+        nodes: NodeTable::default(),
+    };
+    walker.policy(&mut policy).map_err(|e| *e)?;
+    policy.nodes = NodeTable::new(walker.count);
     Ok(policy)
 }
+
+/// The walk's result: errors are boxed so that results are small enough to pass in registers.
+type Walk<T> = Result<T, Box<Error>>;
 
 fn error(rule: &'static str, path: impl Into<String>, message: impl Into<String>) -> Error {
     Error::new(Code::InvalidPolicy, rule, path, message)
@@ -154,240 +210,338 @@ fn args_text(n: usize) -> String {
     }
 }
 
-fn describe(value: &Value) -> String {
-    match value {
-        Value::String(s) if s.len() <= 40 => format!("the string '{s}'"),
-        Value::String(_) => "a string".to_string(),
-        Value::Number(n) => format!("the number {}", to_jcs(&Value::Number(*n))),
-        Value::Bool(b) => format!("{b}"),
-        Value::Null => "null".to_string(),
-        Value::Array(_) => "an array".to_string(),
-        Value::Object(_) => "an object".to_string(),
+fn describe(doc: &Doc<'_>, node: &Node<'_>) -> String {
+    match node {
+        Node::String(s) if doc.text(s).len() <= 40 => format!("the string '{}'", doc.text(s)),
+        Node::String(_) => "a string".to_string(),
+        Node::Number(n) => format!("the number {}", number_text(*n)),
+        Node::Bool(b) => format!("{b}"),
+        Node::Null => "null".to_string(),
+        Node::Array { .. } => "an array".to_string(),
+        Node::Object { .. } => "an object".to_string(),
     }
 }
 
-struct Walker<'a, 'v> {
+fn number_text(n: f64) -> String {
+    to_jcs(&Value::Number(n))
+}
+
+/// Where a node is: the `index`-th element of the node at `up`, or of the policy term itself. A
+/// chain up the walk's own stack, turned into a JSON Pointer only when an error needs it.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    up: Option<&'a At<'a>>,
+    index: usize,
+}
+
+/// The `index`-th element of the policy term itself.
+fn top(index: usize) -> At<'static> {
+    At { up: None, index }
+}
+
+impl<'a> At<'a> {
+    /// The `index`-th element of the node here.
+    fn child(&'a self, index: usize) -> At<'a> {
+        At { up: Some(self), index }
+    }
+
+    fn path(&self) -> String {
+        let mut indices = vec![self.index];
+        let mut up = self.up;
+        while let Some(at) = up {
+            indices.push(at.index);
+            up = at.up;
+        }
+        let mut out = String::new();
+        for index in indices.iter().rev() {
+            out.push('/');
+            push_decimal(*index as u64, &mut out);
+        }
+        out
+    }
+}
+
+/// An argument position: the index-th element of the node at `node`.
+#[derive(Clone, Copy)]
+struct Loc<'a> {
+    node: At<'a>,
+    index: usize,
+}
+
+impl Loc<'_> {
+    fn path(&self) -> String {
+        self.node.child(self.index).path()
+    }
+}
+
+struct Walker<'a, 'd, 't> {
     vocab: &'a Vocabulary,
-    nodes: Vec<NodeInfo>,
-    values: Vec<&'v Value>,
+    doc: &'d Doc<'t>,
+    /// How many op nodes so far: the id of the next.
+    count: usize,
 }
 
 /// An op node whose name passed the slot check.
-struct Head<'v> {
-    op: &'v str,
-    args: &'v [Value],
+struct Head<'d, 't> {
+    op: &'d str,
+    kind: Op,
+    args: Items<'d, 't>,
     id: NodeId,
 }
 
-impl<'a, 'v> Walker<'a, 'v> {
-    fn policy(&mut self, term: &'v Value) -> Result<Policy, Error> {
-        let items = match term {
-            Value::Array(items) => items,
+impl<'a, 'd, 't> Walker<'a, 'd, 't> {
+    /// Admits the term into `policy` (all but its node table), slot by slot.
+    fn policy(&mut self, policy: &mut Policy) -> Walk<()> {
+        let doc = self.doc;
+        let items = match doc.root() {
+            Node::Array { items, .. } => doc.items(*items),
             other => {
-                return Err(error("not_a_term", "", format!("A policy must be a JSON array, got {}.", describe(other)))
-                    .with_help(POLICY_SHAPE))
+                return Err(Box::new(
+                    error("not_a_term", "", format!("A policy must be a JSON array, got {}.", describe(doc, other)))
+                        .with_help(POLICY_SHAPE),
+                ))
             }
         };
         if items.len() > MAX_ARRAY {
-            return Err(array_limit("", items.len()));
+            return Err(Box::new(array_limit("", items.len())));
         }
-        let head = match items.first() {
-            Some(Value::String(s)) => s,
+        let head = match items.clone().next() {
+            Some(Node::String(s)) => doc.text(s),
             _ => {
-                return Err(error("not_a_term", "", "A policy must be an array starting with the string \"policy\".")
-                    .with_help(POLICY_SHAPE))
+                return Err(Box::new(
+                    error("not_a_term", "", "A policy must be an array starting with the string \"policy\".")
+                        .with_help(POLICY_SHAPE),
+                ))
             }
         };
         if head.len() > MAX_STRING {
-            return Err(string_limit("/0", head.len()));
+            return Err(Box::new(string_limit("/0", head.len())));
         }
         if head != "policy" {
-            return Err(error("unknown_op", "/0", format!("A policy starts with \"policy\", not '{head}'."))
-                .with_help(POLICY_SHAPE)
-                .with_suggestion(suggest(head, ["policy"])));
+            return Err(Box::new(
+                error("unknown_op", "/0", format!("A policy starts with \"policy\", not '{head}'."))
+                    .with_help(POLICY_SHAPE)
+                    .with_suggestion(suggest(head, ["policy"])),
+            ));
         }
-        let [_, evidence, filter, rank, select, mutate, fallback] = items.as_slice() else {
-            return Err(error("arity", "", format!("A policy has exactly 7 elements, got {}.", items.len()))
-                .with_help(POLICY_SHAPE));
+        let Some([_, evidence, filter, rank, select, mutate, fallback]) = items.exactly() else {
+            return Err(Box::new(
+                error("arity", "", format!("A policy has exactly 7 elements, got {}.", items.len()))
+                    .with_help(POLICY_SHAPE),
+            ));
         };
         self.evidence(evidence)?;
-        let filter = self.filter(filter, "/2", 2)?;
-        let rank = self.rank(rank, "/3", 2)?;
-        let select = self.select(select, "/4", 2)?;
-        let mutate = self.mutate(mutate)?;
-        self.fallback(fallback)?;
-        Ok(Policy { filter, rank, select, mutate, nodes: Vec::new() })
+        self.filter(filter, top(2), 2, &mut policy.filter)?;
+        self.rank(rank, top(3), 2, &mut policy.rank)?;
+        policy.select = self.select(select, top(4), 2)?;
+        policy.mutate = self.mutate(mutate)?;
+        self.fallback(fallback)
     }
 
     /// Checks the op-node shape and the op name against `slot`; registers the node.
-    fn head(&mut self, value: &'v Value, path: &str, depth: usize, slot: Slot) -> Result<Head<'v>, Error> {
+    #[inline(always)]
+    fn head(&mut self, value: &'d Node<'t>, at: At<'_>, depth: usize, slot: Slot) -> Walk<Head<'d, 't>> {
         if depth > MAX_DEPTH {
-            return Err(error("depth_limit", path, format!("Nesting is deeper than {MAX_DEPTH} arrays/objects.")));
+            return Err(Box::new(error(
+                "depth_limit",
+                at.path(),
+                format!("Nesting is deeper than {MAX_DEPTH} arrays/objects."),
+            )));
         }
-        let items = match value {
-            Value::Array(items) => items,
+        let doc = self.doc;
+        let mut items = match value {
+            Node::Array { items, .. } => doc.items(*items),
             other => {
-                return Err(error(
-                    "not_a_term",
-                    path,
-                    format!("A {} term must be an array like [op, ...], got {}.", slot.name(), describe(other)),
-                )
-                .with_help(allowed_help(slot)))
+                return Err(Box::new(
+                    error(
+                        "not_a_term",
+                        at.path(),
+                        format!(
+                            "A {} term must be an array like [op, ...], got {}.",
+                            slot.name(),
+                            describe(self.doc, other)
+                        ),
+                    )
+                    .with_help(allowed_help(slot)),
+                ))
             }
         };
         if items.len() > MAX_ARRAY {
-            return Err(array_limit(path, items.len()));
+            return Err(Box::new(array_limit(&at.path(), items.len())));
         }
-        let (op, args) = match items.split_first() {
-            Some((Value::String(op), args)) => (op.as_str(), args),
+        let (op, args) = match items.next() {
+            Some(Node::String(op)) => (doc.text(op), items),
             Some(_) => {
-                return Err(error(
-                    "not_a_term",
-                    path,
-                    format!("A {} term must start with an op name string.", slot.name()),
-                )
-                .with_help(allowed_help(slot)))
+                return Err(Box::new(
+                    error(
+                        "not_a_term",
+                        at.path(),
+                        format!("A {} term must start with an op name string.", slot.name()),
+                    )
+                    .with_help(allowed_help(slot)),
+                ))
             }
             None => {
-                return Err(error("not_a_term", path, format!("A {} term must not be an empty array.", slot.name()))
-                    .with_help(allowed_help(slot)))
+                return Err(Box::new(
+                    error("not_a_term", at.path(), format!("A {} term must not be an empty array.", slot.name()))
+                        .with_help(allowed_help(slot)),
+                ))
             }
         };
+        let name_loc = Loc { node: at, index: 0 };
         if op.len() > MAX_STRING {
-            return Err(string_limit(&child(path, 0), op.len()));
+            return Err(Box::new(string_limit(&name_loc.path(), op.len())));
         }
-        if !slot.ops().contains(&op) {
-            let elsewhere = ALL_SLOTS.iter().find(|s| s.ops().contains(&op));
+        let kind = Op::parse(op);
+        let Some(kind) = kind.filter(|k| k.slot() == slot) else {
+            let elsewhere = kind.map(Op::slot);
             let message = match elsewhere {
                 Some(other) => {
                     format!("'{op}' is a {} op and cannot appear in the {} slot.", other.name(), slot.name())
                 }
                 None => format!("'{op}' is not a {} op.", slot.name()),
             };
-            return Err(error("unknown_op", child(path, 0), message)
-                .with_help(allowed_help(slot))
-                .with_suggestion(suggest(op, slot.ops().iter().copied())));
-        }
-        let id = NodeId::try_from(self.nodes.len()).unwrap_or(NodeId::MAX);
-        self.nodes.push(NodeInfo { path: path.to_string(), term: String::new() });
-        self.values.push(value);
-        Ok(Head { op, args, id })
+            return Err(Box::new(
+                error("unknown_op", name_loc.path(), message)
+                    .with_help(allowed_help(slot))
+                    .with_suggestion(suggest(op, slot.ops().iter().copied())),
+            ));
+        };
+        let id = NodeId::try_from(self.count).unwrap_or(NodeId::MAX);
+        self.count += 1;
+        Ok(Head { op, kind, args, id })
     }
 
-    fn evidence(&mut self, value: &'v Value) -> Result<(), Error> {
-        let head = self.head(value, "/1", 2, Slot::Evidence)?;
-        exact(&head, "/1", 0)
+    fn evidence(&mut self, value: &'d Node<'t>) -> Walk<()> {
+        let at = top(1);
+        let head = self.head(value, at, 2, Slot::Evidence)?;
+        self.exact(&head, at, 0)
     }
 
-    fn filter(&mut self, value: &'v Value, path: &str, depth: usize) -> Result<Filter, Error> {
-        let head = self.head(value, path, depth, Slot::Filter)?;
+    /// Admits a filter term into `slot`. The filter is written where it stays: returned, it
+    /// would be copied just after its fields were written, which stalls the copy.
+    fn filter(&mut self, value: &'d Node<'t>, at: At<'_>, depth: usize, slot: &mut Filter) -> Walk<()> {
+        let head = self.head(value, at, depth, Slot::Filter)?;
         let id = head.id;
-        let arg = |index: usize| Loc { node: path, index };
-        Ok(match head.op {
-            "and" | "or" => {
-                at_least_one(&head, path)?;
-                let mut items = Vec::with_capacity(head.args.len());
-                for (i, item) in head.args.iter().enumerate() {
-                    items.push(self.filter(item, &child(path, i + 1), depth + 1)?);
+        let arg = |index: usize| Loc { node: at, index };
+        *slot = match head.kind {
+            Op::And | Op::Or => {
+                self.at_least_one(&head, at)?;
+                let mut items = vec![PLACEHOLDER; head.args.len()];
+                for (slot, (i, item)) in items.iter_mut().zip(head.args.clone().enumerate()) {
+                    self.filter(item, at.child(i + 1), depth + 1, slot)?;
                 }
-                if head.op == "and" {
+                if head.kind == Op::And {
                     Filter::And { id, items }
                 } else {
                     Filter::Or { id, items }
                 }
             }
-            "not" => {
-                exact(&head, path, 1)?;
-                let item = Box::new(self.filter(first(&head), &child(path, 1), depth + 1)?);
+            Op::Not => {
+                self.exact(&head, at, 1)?;
+                let mut item = Box::new(PLACEHOLDER);
+                self.filter(first(&head), at.child(1), depth + 1, &mut item)?;
                 Filter::Not { id, item }
             }
-            "has_cap" => {
-                exact(&head, path, 1)?;
-                let cap = string_arg(first(&head), arg(1), "capability name")?;
+            Op::HasCap => {
+                self.exact(&head, at, 1)?;
+                let cap = self.string_arg(first(&head), arg(1), "capability name")?;
                 if !self.vocab.has_capability(cap) {
-                    return Err(error(
-                        "unknown_capability",
-                        arg(1).path(),
-                        format!("'{cap}' is not in the capability vocabulary."),
-                    )
-                    .with_help(format!("Known capabilities: {}.", self.vocab.capabilities().join(", ")))
-                    .with_suggestion(suggest(cap, self.vocab.capabilities())));
+                    return Err(Box::new(
+                        error(
+                            "unknown_capability",
+                            arg(1).path(),
+                            format!("'{cap}' is not in the capability vocabulary."),
+                        )
+                        .with_help(format!("Known capabilities: {}.", self.vocab.capabilities().join(", ")))
+                        .with_suggestion(suggest(cap, self.vocab.capabilities())),
+                    ));
                 }
                 Filter::HasCap { id, cap: cap.to_string() }
             }
-            "is" => {
-                exact(&head, path, 1)?;
-                let field = self.field_arg(first(&head), arg(1), "is", &[FieldKind::Bool])?;
+            Op::Is => {
+                self.exact(&head, at, 1)?;
+                let (field, _) = self.field_arg(first(&head), arg(1), "is", &[FieldKind::Bool])?;
                 Filter::Is { id, field }
             }
-            "cmp" => self.cmp(&head, path)?,
-            "meets_req" => {
-                exact(&head, path, 0)?;
+            Op::Cmp => self.cmp(&head, at)?,
+            Op::MeetsReq => {
+                self.exact(&head, at, 0)?;
                 Filter::MeetsReq { id }
             }
             _ => {
                 // family_eq: the only filter op left.
-                exact(&head, path, 1)?;
-                let family = string_arg(first(&head), arg(1), "family name")?;
+                self.exact(&head, at, 1)?;
+                let family = self.string_arg(first(&head), arg(1), "family name")?;
                 if family.is_empty() {
-                    return Err(error("type", arg(1).path(), "The family name of family_eq must not be empty."));
+                    return Err(Box::new(error(
+                        "type",
+                        arg(1).path(),
+                        "The family name of family_eq must not be empty.",
+                    )));
                 }
                 Filter::FamilyEq { id, family: family.to_string() }
             }
-        })
+        };
+        Ok(())
     }
 
-    fn cmp(&mut self, head: &Head<'v>, path: &str) -> Result<Filter, Error> {
-        let [field_v, op_v, value_v] = head.args else {
-            return Err(arity(head, path, "3 arguments"));
+    fn cmp(&self, head: &Head<'d, 't>, at: At<'_>) -> Walk<Filter> {
+        let Some([field_v, op_v, value_v]) = head.args.exactly() else {
+            return Err(Box::new(self.arity(head, at, "3 arguments")));
         };
-        let field =
-            self.field_arg(field_v, Loc { node: path, index: 1 }, "cmp", &[FieldKind::Number, FieldKind::String])?;
-        let kind = self.vocab.field(&field).map(|f| f.kind).unwrap_or(FieldKind::Number);
-        let op_loc = Loc { node: path, index: 2 };
-        let op_name = string_arg(op_v, op_loc, "comparator")?;
+        let (field, kind) =
+            self.field_arg(field_v, Loc { node: at, index: 1 }, "cmp", &[FieldKind::Number, FieldKind::String])?;
+        let op_loc = Loc { node: at, index: 2 };
+        let op_name = self.string_arg(op_v, op_loc, "comparator")?;
         let Some(op) = CmpOp::parse(op_name) else {
-            return Err(error("unknown_op", op_loc.path(), format!("'{op_name}' is not a comparator."))
-                .with_help("Comparators: ge, le, gt, lt, eq, ne.")
-                .with_suggestion(suggest(op_name, CmpOp::NAMES)));
+            return Err(Box::new(
+                error("unknown_op", op_loc.path(), format!("'{op_name}' is not a comparator."))
+                    .with_help("Comparators: ge, le, gt, lt, eq, ne.")
+                    .with_suggestion(suggest(op_name, CmpOp::NAMES)),
+            ));
         };
-        let value_loc = Loc { node: path, index: 3 };
+        let value_loc = Loc { node: at, index: 3 };
         let value = if kind == FieldKind::String {
             if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
-                return Err(error(
-                    "field_kind",
-                    op_loc.path(),
-                    format!("'{field}' is a string field; strings compare only with eq or ne, not {op_name}."),
-                )
-                .with_help("Use eq or ne with a string value."));
+                return Err(Box::new(
+                    error(
+                        "field_kind",
+                        op_loc.path(),
+                        format!("'{field}' is a string field; strings compare only with eq or ne, not {op_name}."),
+                    )
+                    .with_help("Use eq or ne with a string value."),
+                ));
             }
-            Literal::String(string_arg(value_v, value_loc, "value of a string field")?.to_string())
+            Literal::String(self.string_arg(value_v, value_loc, "value of a string field")?.to_string())
         } else {
             match value_v {
-                Value::Number(n) if n.is_finite() => Literal::Number(*n),
+                Node::Number(n) if n.is_finite() => Literal::Number(*n),
                 other => {
-                    return Err(error(
+                    return Err(Box::new(error(
                         "type",
                         value_loc.path(),
                         format!(
                             "'{field}' is a number field, so the value must be a finite number, not {}.",
-                            describe(other)
+                            describe(self.doc, other)
                         ),
-                    ))
+                    )))
                 }
             }
         };
         Ok(Filter::Cmp { id: head.id, field, op, value })
     }
 
-    /// A field-name argument that must name a known field of one of `kinds`.
-    fn field_arg(&self, value: &Value, loc: Loc<'_>, op: &str, kinds: &[FieldKind]) -> Result<String, Error> {
-        let name = string_arg(value, loc, "field name")?;
+    /// A field-name argument that must name a known field of one of `kinds`: the name and kind.
+    fn field_arg(&self, value: &'d Node<'t>, loc: Loc<'_>, op: &str, kinds: &[FieldKind]) -> Walk<(String, FieldKind)> {
+        let name = self.string_arg(value, loc, "field name")?;
         let Some(def) = self.vocab.field(name) else {
             let candidates = self.vocab.fields().iter().filter(|f| kinds.contains(&f.kind)).map(|f| f.name.as_str());
-            return Err(error("unknown_field", loc.path(), format!("'{name}' is not a known field."))
-                .with_help("GET /x/fields lists the fields this host serves.")
-                .with_suggestion(suggest(name, candidates)));
+            return Err(Box::new(
+                error("unknown_field", loc.path(), format!("'{name}' is not a known field."))
+                    .with_help("GET /x/fields lists the fields this host serves.")
+                    .with_suggestion(suggest(name, candidates)),
+            ));
         };
         if !kinds.contains(&def.kind) {
             let help = match def.kind {
@@ -396,96 +550,105 @@ impl<'a, 'v> Walker<'a, 'v> {
                 FieldKind::Number => format!(r#"Compare a number field with ["cmp", "{name}", "le", 5]."#),
                 FieldKind::String => format!(r#"Compare a string field with ["cmp", "{name}", "eq", "..."]."#),
             };
-            return Err(error(
-                "field_kind",
-                loc.path(),
-                format!("'{name}' is a {} field and cannot be used with {op}.", def.kind.as_str()),
-            )
-            .with_help(help));
+            return Err(Box::new(
+                error(
+                    "field_kind",
+                    loc.path(),
+                    format!("'{name}' is a {} field and cannot be used with {op}.", def.kind.as_str()),
+                )
+                .with_help(help),
+            ));
         }
-        Ok(name.to_string())
+        Ok((name.to_string(), def.kind))
     }
 
-    fn rank(&mut self, value: &'v Value, path: &str, depth: usize) -> Result<Rank, Error> {
-        let head = self.head(value, path, depth, Slot::Rank)?;
+    /// Admits a scorer into `slot`, written in place like [`Walker::filter`].
+    fn rank(&mut self, value: &'d Node<'t>, at: At<'_>, depth: usize, slot: &mut Rank) -> Walk<()> {
+        let head = self.head(value, at, depth, Slot::Rank)?;
         let id = head.id;
-        let arg = |index: usize| Loc { node: path, index };
-        Ok(match head.op {
-            "field" => {
-                exact(&head, path, 1)?;
-                let field = self.field_arg(first(&head), arg(1), "field", &[FieldKind::Number])?;
+        let arg = |index: usize| Loc { node: at, index };
+        *slot = match head.kind {
+            Op::Field => {
+                self.exact(&head, at, 1)?;
+                let (field, _) = self.field_arg(first(&head), arg(1), "field", &[FieldKind::Number])?;
                 Rank::Field { id, field }
             }
-            "normalize" | "neg" => {
-                exact(&head, path, 1)?;
-                let inner = Box::new(self.rank(first(&head), &child(path, 1), depth + 1)?);
-                if head.op == "neg" {
+            Op::Normalize | Op::Neg => {
+                self.exact(&head, at, 1)?;
+                let mut inner = Box::new(Rank::Zero { id: 0 });
+                self.rank(first(&head), at.child(1), depth + 1, &mut inner)?;
+                if head.kind == Op::Neg {
                     Rank::Neg { id, inner }
                 } else {
                     Rank::Normalize { id, inner }
                 }
             }
-            "scale" => {
-                let [weight, scorer] = head.args else {
-                    return Err(arity(&head, path, "2 arguments"));
+            Op::Scale => {
+                let Some([weight, scorer]) = head.args.exactly() else {
+                    return Err(Box::new(self.arity(&head, at, "2 arguments")));
                 };
-                let weight = finite_arg(weight, arg(1), "weight of scale")?;
-                let inner = Box::new(self.rank(scorer, &child(path, 2), depth + 1)?);
+                let weight = self.finite_arg(weight, arg(1), "weight of scale")?;
+                let mut inner = Box::new(Rank::Zero { id: 0 });
+                self.rank(scorer, at.child(2), depth + 1, &mut inner)?;
                 Rank::Scale { id, weight, inner }
             }
-            "add" => {
-                at_least_one(&head, path)?;
-                let mut items = Vec::with_capacity(head.args.len());
-                for (i, item) in head.args.iter().enumerate() {
-                    items.push(self.rank(item, &child(path, i + 1), depth + 1)?);
+            Op::Add => {
+                self.at_least_one(&head, at)?;
+                let mut items = vec![Rank::Zero { id: 0 }; head.args.len()];
+                for (slot, (i, item)) in items.iter_mut().zip(head.args.clone().enumerate()) {
+                    self.rank(item, at.child(i + 1), depth + 1, slot)?;
                 }
                 Rank::Add { id, items }
             }
             _ => {
-                exact(&head, path, 0)?;
+                self.exact(&head, at, 0)?;
                 Rank::Zero { id }
             }
-        })
+        };
+        Ok(())
     }
 
-    fn select(&mut self, value: &'v Value, path: &str, depth: usize) -> Result<Select, Error> {
-        let head = self.head(value, path, depth, Slot::Select)?;
+    fn select(&mut self, value: &'d Node<'t>, at: At<'_>, depth: usize) -> Walk<Select> {
+        let head = self.head(value, at, depth, Slot::Select)?;
         let id = head.id;
-        Ok(match head.op {
-            "argmax" => {
-                exact(&head, path, 0)?;
+        Ok(match head.kind {
+            Op::Argmax => {
+                self.exact(&head, at, 0)?;
                 Select::Argmax { id }
             }
-            "top_k" => {
-                let [n, inner] = head.args else {
-                    return Err(arity(&head, path, "2 arguments"));
+            Op::TopK => {
+                let Some([n, inner]) = head.args.exactly() else {
+                    return Err(Box::new(self.arity(&head, at, "2 arguments")));
                 };
                 let n = match n {
-                    Value::Number(x) if x.fract() == 0.0 && *x >= 1.0 && *x <= MAX_TOP_K as f64 => *x as usize,
+                    Node::Number(x) if x.fract() == 0.0 && *x >= 1.0 && *x <= MAX_TOP_K as f64 => *x as usize,
                     other => {
-                        return Err(error(
+                        return Err(Box::new(error(
                             "type",
-                            child(path, 1),
-                            format!("n of top_k must be an integer from 1 to {MAX_TOP_K}, not {}.", describe(other)),
-                        ))
+                            Loc { node: at, index: 1 }.path(),
+                            format!(
+                                "n of top_k must be an integer from 1 to {MAX_TOP_K}, not {}.",
+                                describe(self.doc, other)
+                            ),
+                        )))
                     }
                 };
-                let inner = Box::new(self.select(inner, &child(path, 2), depth + 1)?);
+                let inner = Box::new(self.select(inner, at.child(2), depth + 1)?);
                 Select::TopK { id, n, inner }
             }
             _ => {
-                exact(&head, path, 1)?;
+                self.exact(&head, at, 1)?;
                 let t = match first(&head) {
-                    Value::Number(t) if t.is_finite() && *t > 0.0 => *t,
+                    Node::Number(t) if t.is_finite() && *t > 0.0 => *t,
                     other => {
-                        return Err(error(
+                        return Err(Box::new(error(
                             "type",
-                            child(path, 1),
+                            Loc { node: at, index: 1 }.path(),
                             format!(
                                 "The temperature of sample must be a finite number above 0, not {}.",
-                                describe(other)
+                                describe(self.doc, other)
                             ),
-                        ))
+                        )))
                     }
                 };
                 Select::Sample { id, temperature: t }
@@ -493,59 +656,109 @@ impl<'a, 'v> Walker<'a, 'v> {
         })
     }
 
-    fn mutate(&mut self, value: &'v Value) -> Result<Mutate, Error> {
-        let path = "/5";
-        let head = self.head(value, path, 2, Slot::Mutate)?;
-        if head.op == "id" {
-            exact(&head, path, 0)?;
+    fn mutate(&mut self, value: &'d Node<'t>) -> Walk<Mutate> {
+        let at = top(5);
+        let head = self.head(value, at, 2, Slot::Mutate)?;
+        if head.kind == Op::Id {
+            self.exact(&head, at, 0)?;
             return Ok(Mutate::Id);
         }
-        let [param, min, max] = head.args else {
-            return Err(arity(&head, path, "3 arguments"));
+        let Some([param, min, max]) = head.args.exactly() else {
+            return Err(Box::new(self.arity(&head, at, "3 arguments")));
         };
-        let param_loc = Loc { node: path, index: 1 };
-        let param = string_arg(param, param_loc, "parameter name")?;
+        let param_loc = Loc { node: at, index: 1 };
+        let param = self.string_arg(param, param_loc, "parameter name")?;
         if !CLAMP_PARAMS.contains(&param) {
-            return Err(error(
-                "type",
-                param_loc.path(),
-                format!("'{param}' is not a parameter clamp_param can bound."),
-            )
-            .with_help(format!("Parameters: {}.", CLAMP_PARAMS.join(", ")))
-            .with_suggestion(suggest(param, CLAMP_PARAMS)));
+            return Err(Box::new(
+                error("type", param_loc.path(), format!("'{param}' is not a parameter clamp_param can bound."))
+                    .with_help(format!("Parameters: {}.", CLAMP_PARAMS.join(", ")))
+                    .with_suggestion(suggest(param, CLAMP_PARAMS)),
+            ));
         }
-        let min = finite_arg(min, Loc { node: path, index: 2 }, "min of clamp_param")?;
-        let max_loc = Loc { node: path, index: 3 };
-        let max = finite_arg(max, max_loc, "max of clamp_param")?;
+        let min = self.finite_arg(min, Loc { node: at, index: 2 }, "min of clamp_param")?;
+        let max_loc = Loc { node: at, index: 3 };
+        let max = self.finite_arg(max, max_loc, "max of clamp_param")?;
         if max < min {
-            return Err(error(
+            return Err(Box::new(error(
                 "type",
                 max_loc.path(),
-                format!(
-                    "The max of clamp_param ({}) is below its min ({}).",
-                    to_jcs(&Value::Number(max)),
-                    to_jcs(&Value::Number(min))
-                ),
-            ));
+                format!("The max of clamp_param ({}) is below its min ({}).", number_text(max), number_text(min)),
+            )));
         }
         Ok(Mutate::ClampParam { param: param.to_string(), min, max })
     }
 
-    fn fallback(&mut self, value: &'v Value) -> Result<(), Error> {
-        let path = "/6";
-        let head = self.head(value, path, 2, Slot::Fallback)?;
-        exact(&head, path, 1)?;
+    fn fallback(&mut self, value: &'d Node<'t>) -> Walk<()> {
+        let at = top(6);
+        let head = self.head(value, at, 2, Slot::Fallback)?;
+        self.exact(&head, at, 1)?;
         let ok = match first(&head) {
-            Value::Object(members) => {
-                matches!(members.as_slice(), [(k, Value::String(v))] if k == "action" && v == "next_candidate")
+            Node::Object { members, .. } => {
+                let mut members = self.doc.members(*members);
+                match (members.next(), members.next()) {
+                    (Some(("action", Node::String(v))), None) => self.doc.text(v) == "next_candidate",
+                    _ => false,
+                }
             }
             _ => false,
         };
         if !ok {
-            return Err(error("bad_fallback", "/6/1", r#"The fallback must be exactly {"action": "next_candidate"}."#)
-                .with_help(r#"The only fallback in sigma-pol/v1 is ["always", {"action": "next_candidate"}]."#));
+            return Err(Box::new(
+                error("bad_fallback", "/6/1", r#"The fallback must be exactly {"action": "next_candidate"}."#)
+                    .with_help(r#"The only fallback in sigma-pol/v1 is ["always", {"action": "next_candidate"}]."#),
+            ));
         }
         Ok(())
+    }
+
+    #[inline(always)]
+    fn exact(&self, head: &Head<'_, '_>, at: At<'_>, n: usize) -> Walk<()> {
+        if head.args.len() == n {
+            Ok(())
+        } else {
+            Err(Box::new(self.arity(head, at, &args_text(n))))
+        }
+    }
+
+    fn at_least_one(&self, head: &Head<'_, '_>, at: At<'_>) -> Walk<()> {
+        if head.args.len() == 0 {
+            Err(Box::new(self.arity(head, at, "at least 1 argument")))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `expected` is how many arguments `head.op` takes, in words ("2 arguments").
+    fn arity(&self, head: &Head<'_, '_>, at: At<'_>, expected: &str) -> Error {
+        error("arity", at.path(), format!("'{}' takes {expected}, got {}.", head.op, args_text(head.args.len())))
+            .with_help(format!("Write it as {}.", usage(head.op)))
+    }
+
+    #[inline(always)]
+    fn string_arg(&self, value: &'d Node<'t>, loc: Loc<'_>, what: &str) -> Walk<&'d str> {
+        let doc = self.doc;
+        match value {
+            Node::String(s) if doc.text(s).len() > MAX_STRING => {
+                Err(Box::new(string_limit(&loc.path(), doc.text(s).len())))
+            }
+            Node::String(s) => Ok(doc.text(s)),
+            other => Err(Box::new(error(
+                "type",
+                loc.path(),
+                format!("The {what} must be a string, not {}.", describe(self.doc, other)),
+            ))),
+        }
+    }
+
+    fn finite_arg(&self, value: &Node<'_>, loc: Loc<'_>, what: &str) -> Walk<f64> {
+        match value {
+            Node::Number(n) if n.is_finite() => Ok(*n),
+            other => Err(Box::new(error(
+                "type",
+                loc.path(),
+                format!("The {what} must be a finite number, not {}.", describe(self.doc, other)),
+            ))),
+        }
     }
 }
 
@@ -555,84 +768,12 @@ fn allowed_help(slot: Slot) -> String {
     format!("Allowed in the {} slot: {}.", slot.name(), slot.ops().join(", "))
 }
 
+/// What a filter slot holds until the walk writes it.
+const PLACEHOLDER: Filter = Filter::MeetsReq { id: 0 };
+
 /// The first argument of a node whose arity was checked to be at least 1.
-fn first<'v>(head: &Head<'v>) -> &'v Value {
-    head.args.first().unwrap_or(&Value::Null)
-}
-
-fn exact(head: &Head<'_>, path: &str, n: usize) -> Result<(), Error> {
-    if head.args.len() == n {
-        Ok(())
-    } else {
-        Err(arity(head, path, &args_text(n)))
-    }
-}
-
-fn at_least_one(head: &Head<'_>, path: &str) -> Result<(), Error> {
-    if head.args.is_empty() {
-        Err(arity(head, path, "at least 1 argument"))
-    } else {
-        Ok(())
-    }
-}
-
-/// `expected` is how many arguments `head.op` takes, in words ("2 arguments").
-fn arity(head: &Head<'_>, path: &str, expected: &str) -> Error {
-    error("arity", path, format!("'{}' takes {expected}, got {}.", head.op, args_text(head.args.len())))
-        .with_help(format!("Write it as {}.", usage(head.op)))
-}
-
-fn string_arg<'v>(value: &'v Value, loc: Loc<'_>, what: &str) -> Result<&'v str, Error> {
-    match value {
-        Value::String(s) if s.len() > MAX_STRING => Err(string_limit(&loc.path(), s.len())),
-        Value::String(s) => Ok(s),
-        other => Err(error("type", loc.path(), format!("The {what} must be a string, not {}.", describe(other)))),
-    }
-}
-
-fn finite_arg(value: &Value, loc: Loc<'_>, what: &str) -> Result<f64, Error> {
-    match value {
-        Value::Number(n) if n.is_finite() => Ok(*n),
-        other => {
-            Err(error("type", loc.path(), format!("The {what} must be a finite number, not {}.", describe(other))))
-        }
-    }
-}
-
-/// An argument position, turned into a JSON Pointer only when an error needs it.
-#[derive(Clone, Copy)]
-struct Loc<'p> {
-    node: &'p str,
-    index: usize,
-}
-
-impl Loc<'_> {
-    fn path(self) -> String {
-        child(self.node, self.index)
-    }
-}
-
-/// `base` + "/" + `index`, without the formatting machinery (one per node on the hot path).
-fn child(base: &str, index: usize) -> String {
-    let mut digits = [0u8; 20];
-    let mut n = index;
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        if let Some(d) = digits.get_mut(start) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || start == 0 {
-            break;
-        }
-    }
-    let digits = std::str::from_utf8(digits.get(start..).unwrap_or_default()).unwrap_or_default();
-    let mut out = String::with_capacity(base.len() + 1 + digits.len());
-    out.push_str(base);
-    out.push('/');
-    out.push_str(digits);
-    out
+fn first<'d, 't>(head: &Head<'d, 't>) -> &'d Node<'t> {
+    head.args.first()
 }
 
 fn array_limit(path: &str, len: usize) -> Error {

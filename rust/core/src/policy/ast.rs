@@ -2,6 +2,8 @@
 //! JSON Pointer and its canonical text, so a verdict can name the sub-term that dropped a model
 //! with a `u32` instead of a string per model.
 
+pub use super::nodes::{NodeInfo, NodeTable};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CmpOp {
     Ge,
@@ -25,6 +27,17 @@ impl CmpOp {
         }
     }
     pub const NAMES: &'static [&'static str] = &["ge", "le", "gt", "lt", "eq", "ne"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CmpOp::Ge => "ge",
+            CmpOp::Le => "le",
+            CmpOp::Gt => "gt",
+            CmpOp::Lt => "lt",
+            CmpOp::Eq => "eq",
+            CmpOp::Ne => "ne",
+        }
+    }
 }
 
 /// Index into `Policy::nodes`.
@@ -71,26 +84,23 @@ pub enum Mutate {
     ClampParam { param: String, min: f64, max: f64 },
 }
 
-/// Where a node sits in the term the caller sent, and what it says.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NodeInfo {
-    /// JSON Pointer relative to the policy term.
-    pub path: String,
-    /// Canonical (JCS) text of the sub-term.
-    pub term: String,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     pub filter: Filter,
     pub rank: Rank,
     pub select: Select,
     pub mutate: Mutate,
-    pub nodes: Vec<NodeInfo>,
+    pub nodes: NodeTable,
 }
 
 impl Policy {
-    pub fn node(&self, id: NodeId) -> Option<&NodeInfo> {
-        self.nodes.get(id as usize)
+    /// Op node `id`: its path and canonical text.
+    pub fn node(&self, id: NodeId) -> Option<NodeInfo<'_>> {
+        self.nodes.get(self, id)
+    }
+
+    /// Every op node in id order (document order).
+    pub fn node_infos(&self) -> impl Iterator<Item = NodeInfo<'_>> + '_ {
+        (0..self.nodes.len()).filter_map(|id| self.node(NodeId::try_from(id).ok()?))
     }
 }
