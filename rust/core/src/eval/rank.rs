@@ -53,11 +53,11 @@ fn finite(x: f64) -> f64 {
     }
 }
 
-/// (x − min) / (max − min) over the non-null scores; all equal (or one) → 0.
-fn normalize(s: &mut [f64]) {
+/// (min, max) of the non-null scores; (∞, −∞) when there is none.
+pub(super) fn bounds(vals: &[f64]) -> (f64, f64) {
     // Four running bounds, so the comparisons do not wait on one another.
     let (mut lows, mut highs) = ([f64::INFINITY; 4], [f64::NEG_INFINITY; 4]);
-    let mut quads = s.chunks_exact(4);
+    let mut quads = vals.chunks_exact(4);
     for quad in &mut quads {
         for ((lo, hi), &x) in lows.iter_mut().zip(highs.iter_mut()).zip(quad) {
             // NaN fails both comparisons, so nulls never move the bounds.
@@ -73,6 +73,12 @@ fn normalize(s: &mut [f64]) {
     // `f64::min`/`max` also skip NaN.
     let lo = lows.into_iter().chain(rest.iter().copied()).fold(f64::INFINITY, f64::min);
     let hi = highs.into_iter().chain(rest.iter().copied()).fold(f64::NEG_INFINITY, f64::max);
+    (lo, hi)
+}
+
+/// (x − min) / (max − min) over the non-null scores; all equal (or one) → 0.
+fn normalize(s: &mut [f64]) {
+    let (lo, hi) = bounds(s);
     if lo > hi {
         return; // no score at all
     }

@@ -205,24 +205,7 @@ impl Range {
     /// None when the scores do not spread: none or one distinct value, or a range too wide for
     /// `f64`.
     fn of(vals: &[f64], buckets: usize) -> Option<Range> {
-        // Four running bounds, so the comparisons do not wait on one another.
-        let (mut lo, mut hi) = ([f64::INFINITY; 4], [f64::NEG_INFINITY; 4]);
-        let mut quads = vals.chunks_exact(4);
-        for quad in &mut quads {
-            for ((l, h), &s) in lo.iter_mut().zip(hi.iter_mut()).zip(quad) {
-                // NaN (null) fails both comparisons, so it moves neither bound.
-                if s < *l {
-                    *l = s;
-                }
-                if s > *h {
-                    *h = s;
-                }
-            }
-        }
-        // `f64::min`/`max` also skip NaN.
-        let rest = quads.remainder();
-        let lo = lo.into_iter().chain(rest.iter().copied()).fold(f64::INFINITY, f64::min);
-        let hi = hi.into_iter().chain(rest.iter().copied()).fold(f64::NEG_INFINITY, f64::max);
+        let (lo, hi) = super::rank::bounds(vals);
         let buckets = u32::try_from(buckets).ok()?.max(1);
         let width = hi - lo;
         let scale = f64::from(buckets - 1) / width;
