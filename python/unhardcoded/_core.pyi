@@ -43,7 +43,7 @@ class Policy:
     def mutate_request(self, request_json: JsonInput) -> str: ...  # applies the mutate slot; returns JCS text
     def rank(self, catalog: "Catalog", *, requirements: Mapping[str, Any] | None = None,
              seed: int | None = None, providers: Sequence[str] | None = None) -> "RankResult":
-        """Evaluate (GIL released). `requirements` as spec §4 (None = nothing required); `seed` an int in
+        """Evaluate (GIL released from 4,096 models). `requirements` as spec §4 (None = nothing required); `seed` an int in
         0 … 2**53-1 (invalid_request otherwise); `providers` the host floor. Raises NoCandidates when the
         cascade is empty."""
     def __eq__(self, other: object) -> bool: ...   # same fingerprint

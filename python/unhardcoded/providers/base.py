@@ -380,9 +380,11 @@ class Adapter:
     def build_request(
         self, url: str, content: bytes, headers: Mapping[str, str], params: Mapping[str, str] | None = None
     ) -> httpx.Request:
-        """The request `client.build_request("POST", url, ...)` would build, with the parsed URL, the
-        headers merged over the client's defaults and the timeout computed once per adapter rather
-        than on every call."""
+        """The request `client.build_request("POST", url, ...)` would build — same URL, same headers
+        in the same order, Host first and Content-Length last — with the URL parsed, the headers
+        merged over the client's defaults and the timeout computed once per adapter rather than on
+        every call. The body goes in as a ready stream (`stream=`), which skips httpx's content
+        encoding and its three rebuilds of the header list: a third of the cost of a request."""
         client = self.client
         if client.cookies or client.params:
             # Cookies a provider set, or client-wide query parameters: let the client merge them.
@@ -397,13 +399,20 @@ class Adapter:
                 full_url = full_url.copy_merge_params(params)
             merged = httpx.Headers(client.headers)
             merged.update(headers)
+            if "host" not in merged and full_url.host:
+                merged = httpx.Headers([(b"Host", full_url.netloc), *merged.raw])
             if len(self._prepared) >= _PREPARED_LIMIT:
                 self._prepared.clear()
             prepared = self._prepared[key] = (full_url, merged)
-        return httpx.Request(
-            "POST", prepared[0], content=content, headers=prepared[1],
+        request_headers = httpx.Headers(prepared[1])
+        if "content-length" not in request_headers:
+            request_headers["Content-Length"] = str(len(content))
+        request = httpx.Request(
+            "POST", prepared[0], headers=request_headers, stream=httpx.ByteStream(content),
             extensions={"timeout": self._timeout_dict()},
         )
+        request.read()  # as httpx does for in-memory content: `request.content` stays readable
+        return request
 
     def _timeout_dict(self) -> dict[str, float | None]:
         if self._timeout_ext is None:

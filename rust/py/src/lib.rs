@@ -86,7 +86,21 @@ UnhardcodedError.__module__ = NoCandidates.__module__ = "unhardcoded"
 
 /// Texts shorter than this are read with the GIL held: releasing and re-taking it costs more than
 /// the few microseconds such a read takes, and other threads gain nothing from so short a gap.
+/// Worse, in a server whose other threads (the trace journal's committer, a thread pool) want the
+/// GIL, every release hands it over and the call waits for it to come back: in the router host a
+/// 5 µs admission cost tens of microseconds that way.
 const DETACH_BYTES: usize = 16 << 10;
+/// The same bar for evaluation, in models (≈5 ns each): below it, ranking keeps the GIL.
+const DETACH_MODELS: usize = 4096;
+
+/// Run `work` with the GIL released only when it is `heavy` (see DETACH_BYTES).
+fn detach_if<T: Send>(py: Python<'_>, heavy: bool, work: impl FnOnce() -> T + Send) -> T {
+    if heavy {
+        py.detach(work)
+    } else {
+        work()
+    }
+}
 
 static UNHARDCODED_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static NO_CANDIDATES: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -210,7 +224,8 @@ fn number_to_py(py: Python<'_>, x: f64) -> PyResult<Bound<'_, PyAny>> {
 }
 
 fn parse_request_value(py: Python<'_>, bytes: &[u8]) -> PyResult<Value> {
-    py.detach(|| json::parse(bytes, Limits::REQUEST, Code::InvalidRequest)).map_err(to_py_err)
+    detach_if(py, bytes.len() >= DETACH_BYTES, || json::parse(bytes, Limits::REQUEST, Code::InvalidRequest))
+        .map_err(to_py_err)
 }
 
 fn requirements_arg(py: Python<'_>, requirements: Option<&Bound<'_, PyAny>>) -> PyResult<Requirements> {
@@ -307,7 +322,7 @@ impl Policy {
         let bytes = json_input(text, Code::InvalidPolicy)?;
         let catalog = vocab_of(fields);
         let admit = || policy::admit_text(&bytes, vocab_or_core(catalog.as_deref()));
-        let admitted = if bytes.len() < DETACH_BYTES { admit() } else { py.detach(admit) };
+        let admitted = detach_if(py, bytes.len() >= DETACH_BYTES, admit);
         admitted.map(|p| Policy { inner: Arc::new(p) }).map_err(to_py_err)
     }
 
@@ -334,7 +349,7 @@ impl Policy {
     fn mutate_request(&self, py: Python<'_>, request_json: &Bound<'_, PyAny>) -> PyResult<String> {
         let bytes = json_input(request_json, Code::InvalidRequest)?;
         let inner = self.inner.clone();
-        py.detach(|| {
+        detach_if(py, bytes.len() >= DETACH_BYTES, || {
             let mut request = json::parse(&bytes, Limits::REQUEST, Code::InvalidRequest)?;
             mutate::apply(&inner.ast.mutate, &mut request);
             Ok(to_jcs(&request))
@@ -342,7 +357,7 @@ impl Policy {
         .map_err(to_py_err)
     }
 
-    /// Evaluate over `catalog` (GIL released). Raises NoCandidates when the cascade is empty.
+    /// Evaluate over `catalog` (GIL released for catalogs of DETACH_MODELS or more). Raises NoCandidates when the cascade is empty.
     #[pyo3(signature = (catalog, *, requirements = None, seed = None, providers = None))]
     fn rank(
         &self,
@@ -356,7 +371,8 @@ impl Policy {
         let seed = seed_arg(seed)?;
         let policy = self.inner.clone();
         let cat = catalog.get().inner.clone();
-        let outcome = py.detach(|| eval::evaluate(&policy.ast, &cat, &req, seed, providers.as_deref()));
+        let heavy = cat.len() >= DETACH_MODELS;
+        let outcome = detach_if(py, heavy, || eval::evaluate(&policy.ast, &cat, &req, seed, providers.as_deref()));
         let failure = outcome.no_candidates();
         let result = RankResult { policy, catalog: cat, ids: catalog.get().ids.clone(), outcome: Arc::new(outcome) };
         match failure {
@@ -806,7 +822,8 @@ impl RankResult {
         status: Option<&str>,
     ) -> PyResult<String> {
         let status = status_arg(status)?;
-        Ok(py.detach(|| {
+        let heavy = limit.unwrap_or(usize::MAX).min(self.outcome.len()) >= DETACH_MODELS / 16;
+        Ok(detach_if(py, heavy, || {
             let mut out = String::with_capacity(RESERVE_VERDICTS * limit.unwrap_or(usize::MAX).min(self.outcome.len()).min(4096));
             verdicts_text(self, offset, limit, status, &mut out);
             out
@@ -815,7 +832,7 @@ impl RankResult {
 
     /// The whole result object (spec §5.4) as JSON text (JCS member order).
     fn to_json(&self, py: Python<'_>) -> String {
-        py.detach(|| {
+        detach_if(py, self.outcome.len() >= DETACH_MODELS / 16, || {
             let outcome = &self.outcome;
             let mut out = String::with_capacity(64 + RESERVE_VERDICTS * outcome.len().min(4096));
             out.push_str(r#"{"cascade":["#);
@@ -884,7 +901,7 @@ impl Flow {
     fn admit(py: Python<'_>, text: &Bound<'_, PyAny>, fields: Option<&Bound<'_, Catalog>>) -> PyResult<Flow> {
         let bytes = json_input(text, Code::InvalidFlow)?;
         let catalog = vocab_of(fields);
-        let admitted = py.detach(|| {
+        let admitted = detach_if(py, bytes.len() >= DETACH_BYTES, || {
             let vocab = vocab_or_core(catalog.as_deref());
             flow::admit_flow_text(&bytes, vocab)
         });
@@ -1051,7 +1068,7 @@ fn requirements_from_request<'py>(py: Python<'py>, request_json: &Bound<'py, PyA
 fn canonicalize(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<String> {
     let bytes = json_input(text, Code::InvalidRequest)?;
     let canonical = || canonical::canonicalize(&bytes, Limits::REQUEST, Code::InvalidRequest);
-    if bytes.len() < DETACH_BYTES { canonical() } else { py.detach(canonical) }.map_err(to_py_err)
+    detach_if(py, bytes.len() >= DETACH_BYTES, canonical).map_err(to_py_err)
 }
 
 /// `prefix` + BLAKE3 hex of the canonical form of any strict JSON text.
@@ -1063,7 +1080,7 @@ fn fingerprint(py: Python<'_>, text: &Bound<'_, PyAny>, prefix: &str) -> PyResul
         canonical::canonicalize(&bytes, Limits::REQUEST, Code::InvalidRequest)
             .map(|text| blake3_fingerprint(prefix, text.as_bytes()))
     };
-    if bytes.len() < DETACH_BYTES { fingerprint() } else { py.detach(fingerprint) }.map_err(to_py_err)
+    detach_if(py, bytes.len() >= DETACH_BYTES, fingerprint).map_err(to_py_err)
 }
 
 enum Routed {
@@ -1082,8 +1099,8 @@ fn parse_request<'py>(
 ) -> PyResult<Bound<'py, PyTuple>> {
     let bytes = json_input(body, Code::InvalidRequest)?;
     let catalog = vocab_of(fields);
-    let (routed, requirements) = py
-        .detach(|| -> Result<(Routed, Requirements), Error> {
+    let (routed, requirements) =
+        detach_if(py, bytes.len() >= DETACH_BYTES, || -> Result<(Routed, Requirements), Error> {
             let vocab = vocab_or_core(catalog.as_deref());
             let mut request = json::parse(&bytes, Limits::REQUEST, Code::InvalidRequest)?;
             let Value::Object(members) = &mut request else {
