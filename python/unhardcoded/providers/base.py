@@ -24,6 +24,7 @@ import anyio
 import httpx
 import orjson
 
+from ..deadlines import deadline_at
 from .sse import SSEDecoder, SSEEvent
 
 __all__ = [
@@ -71,8 +72,8 @@ class _Deadline:
     (`at=`: an absolute deadline on the loop clock, `anyio.current_time()`); None or infinity means
     no deadline.
 
-    On asyncio this is `asyncio.timeout_at`, about half the cost of `anyio.fail_after` on every
-    call; under another event loop it is anyio's scope."""
+    On asyncio this is `deadlines.deadline_at` (asyncio.timeout_at's semantics on one shared timer,
+    a fraction of its cost under uvloop); under another event loop it is anyio's scope."""
 
     __slots__ = ("_at", "_scope", "_seconds")
 
@@ -93,7 +94,7 @@ class _Deadline:
         except RuntimeError:
             loop = None
         if loop is not None:
-            self._scope = asyncio.timeout_at(self._deadline(loop.time()))
+            self._scope = deadline_at(self._deadline(loop.time()))
             await self._scope.__aenter__()
         else:
             at = self._deadline(anyio.current_time())
@@ -104,7 +105,7 @@ class _Deadline:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool | None:
         scope = self._scope
-        if isinstance(scope, asyncio.Timeout):
+        if isinstance(scope, deadline_at):
             return await scope.__aexit__(exc_type, exc, tb)
         return scope.__exit__(exc_type, exc, tb)
 

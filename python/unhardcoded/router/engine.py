@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from .._core import NoCandidates, requirements_from_request
+from ..deadlines import deadline_at
 from .cost import cost_usd, model_prices
 from .trace import now_iso, reason_text
 
@@ -299,7 +300,7 @@ class Engine:
                     response = await adapter.complete(model.upstream, outgoing)
                 else:
                     try:
-                        async with asyncio.timeout(limit):
+                        async with deadline_at(loop.time() + limit):
                             response = await adapter.complete(model.upstream, outgoing)
                     except TimeoutError:
                         raise _Timeout(self._deadline_text()) from None
@@ -455,7 +456,7 @@ async def _next(iterator: Any, loop: asyncio.AbstractEventLoop, stall: float, de
                 deadline_text: str) -> Any:
     stall_at = loop.time() + stall
     try:
-        async with asyncio.timeout_at(min(stall_at, deadline)):
+        async with deadline_at(min(stall_at, deadline)):
             return await iterator.__anext__()
     except TimeoutError:
         if stall_at <= deadline:

@@ -83,19 +83,29 @@ def _header_value(value: Any) -> str:
     return text if text.isascii() and text.isprintable() else quote(text, safe="/:.-_@+~")
 
 
+def _header(request: Request, name: bytes) -> str | None:
+    """The first value of header `name` (lower case), read from the ASGI scope: what
+    `request.headers.get` returns, without building Starlette's header map or raising KeyError for
+    an absent header on every request."""
+    for key, value in request.scope["headers"]:
+        if key == name or (len(key) == len(name) and key.lower() == name):
+            return value.decode("latin-1")
+    return None
+
+
 def _authorize(host: Host, request: Request) -> str:
-    workspace = host.keys.workspace_for(request.headers.get("authorization"))
+    workspace = host.keys.workspace_for(_header(request, b"authorization"))
     host.limiter.check(workspace)
     return workspace
 
 
 async def _read_json_body(host: Host, request: Request) -> bytes:
-    ctype = request.headers.get("content-type")
+    ctype = _header(request, b"content-type")
     if ctype is not None and not ctype.lower().lstrip().startswith(JSON):
         raise ApiError(415, "invalid_request",
                        f"The body must be JSON sent with Content-Type: application/json, not '{ctype}'.")
     limit = host.config.limits.max_body_bytes
-    declared = request.headers.get("content-length")
+    declared = _header(request, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, "invalid_request", f"The body is larger than the {limit}-byte limit.",
                        extra={"rule": "size_limit"})
@@ -141,7 +151,7 @@ def _requirements_of(derived: Any) -> dict | None:
 
 
 def _routing_seed(request: Request) -> int | None:
-    raw = request.headers.get("x-unhardcoded-seed")
+    raw = _header(request, b"x-unhardcoded-seed")
     if raw is None:
         return None
     if not raw.isdigit() or int(raw) > MAX_SEED:
