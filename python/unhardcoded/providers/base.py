@@ -221,7 +221,7 @@ class Adapter:
         self.base_url = (settings.base_url or self.default_base_url).rstrip("/")
         self._timeout: httpx.Timeout | None = None
         self._timeout_ext: dict[str, float | None] | None = None
-        self._prepared: dict[tuple[Any, ...], tuple[httpx.URL, httpx.Headers]] = {}
+        self._prepared: dict[tuple[Any, ...], tuple[httpx.URL, httpx.Headers, bool]] = {}
 
     async def complete(self, upstream_model: str, request: dict) -> dict:
         raise NotImplementedError
@@ -404,16 +404,14 @@ class Adapter:
                 merged = httpx.Headers([(b"Host", full_url.netloc), *merged.raw])
             if len(self._prepared) >= _PREPARED_LIMIT:
                 self._prepared.clear()
-            prepared = self._prepared[key] = (full_url, merged)
+            prepared = self._prepared[key] = (full_url, merged, "content-length" in merged)
         request_headers = httpx.Headers(prepared[1])
-        if "content-length" not in request_headers:
+        if not prepared[2]:
             request_headers["Content-Length"] = str(len(content))
-        request = httpx.Request(
+        return httpx.Request(
             "POST", prepared[0], headers=request_headers, stream=httpx.ByteStream(content),
             extensions={"timeout": self._timeout_dict()},
         )
-        request.read()  # as httpx does for in-memory content: `request.content` stays readable
-        return request
 
     def _timeout_dict(self) -> dict[str, float | None]:
         if self._timeout_ext is None:
