@@ -32,20 +32,30 @@ def _journals(db: str) -> list[str]:
 
 
 class _Recording:
-    """Wraps the store's sqlite3 connection to see how rows reach it."""
+    """Wraps the store's sqlite3 connection to see how rows reach it: `commits` holds the number
+    of trace rows each transaction inserted (an insert outside a transaction is its own commit)."""
 
     def __init__(self, db: object):
         self.db = db
-        self.inserts: list[int] = []
+        self.commits: list[int] = []
+        self._open: int | None = None
 
-    def execute(self, sql: str, *args: object) -> object:
-        if sql.startswith("INSERT INTO traces"):
-            self.inserts.append(1)
-        return self.db.execute(sql, *args)  # type: ignore[attr-defined]
+    def execute(self, sql: str, params: tuple | list = ()) -> object:
+        if sql == "BEGIN":
+            self._open = 0
+        elif sql == "COMMIT" and self._open is not None:
+            self.commits.append(self._open)
+            self._open = None
+        elif sql.startswith("INSERT INTO traces"):
+            rows = len(params) // 12
+            if self._open is None:
+                self.commits.append(rows)
+            else:
+                self._open += rows
+        return self.db.execute(sql, params)  # type: ignore[attr-defined]
 
     def executemany(self, sql: str, rows: list) -> object:
-        self.inserts.append(len(rows))
-        return self.db.executemany(sql, rows)  # type: ignore[attr-defined]
+        raise AssertionError("the store inserts rows in groups, not one step per row")
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.db, name)
@@ -65,6 +75,25 @@ def test_a_saved_trace_is_readable_at_once(tmp_path) -> None:
     assert _journals(str(tmp_path / "t.db")) == []  # everything committed: nothing left to replay
 
 
+def test_a_large_batch_is_one_commit_of_grouped_inserts(tmp_path, monkeypatch) -> None:
+    # 300 = 256 + 32 + 8 + 4 rows: every group size the store uses for a batch this size.
+    monkeypatch.setattr(journal_mod, "GATHER_SECONDS", 5.0)
+    store = SQLiteStore(str(tmp_path / "t.db"))
+    try:
+        recording = store._db = _Recording(store._db)  # type: ignore[assignment]
+        traces = [_trace(BASE_MS + i, label=f"l{i % 7}") for i in range(300)]
+        for t in traces:
+            store.save_trace("ws", t)
+        items, _ = store.list_traces("ws", limit=500)
+        assert recording.commits == [300]
+        assert sorted(i["trace"] for i in items) == sorted(t["trace"] for t in traces)
+        assert all(store.get_trace("ws", t["trace"]) == t for t in traces[::37])
+        labelled, _ = store.list_traces("ws", label="l3", limit=500)
+        assert {i["trace"] for i in labelled} == {t["trace"] for t in traces if t["label"] == "l3"}
+    finally:
+        store.close()
+
+
 def test_traces_saved_together_share_one_commit(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(journal_mod, "GATHER_SECONDS", 5.0)  # the committer waits; the reader commits
     store = SQLiteStore(str(tmp_path / "t.db"))
@@ -74,7 +103,7 @@ def test_traces_saved_together_share_one_commit(tmp_path, monkeypatch) -> None:
         for t in traces:
             store.save_trace("ws", t)
         assert all(store.get_trace("ws", t["trace"]) == t for t in traces)
-        assert recording.inserts == [12]
+        assert recording.commits == [12]
     finally:
         store.close()
 
