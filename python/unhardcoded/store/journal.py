@@ -48,8 +48,9 @@ _WS_LEN = struct.Struct("<H")
 
 # (workspace, trace JSON, its summary row) triples -> commits them; raises to keep them on disk.
 Commit = Callable[[list[tuple[str, bytes, Any]]], None]
-# What `recover` hands over: (workspace, trace JSON) pairs read back from a file.
-Replay = Callable[[list[tuple[str, bytes]]], None]
+# What `recover` hands over: (workspace, trace JSON) pairs read back from a file -> how many of them
+# were not stored yet (a process that dies leaves its file behind, committed traces included).
+Replay = Callable[[list[tuple[str, bytes]]], int]
 
 
 def encode_record(workspace: str, body: bytes) -> bytes:
@@ -123,7 +124,8 @@ class _File:
 
 
 def recover(database: str, commit: Replay) -> int:
-    """Commits the records of journal files no live process holds, then deletes them; how many."""
+    """Commits the records of journal files no live process holds, then deletes them; how many of
+    their traces were not stored before."""
     recovered = 0
     for path in sorted(glob.glob(glob.escape(database) + ".journal-*")):
         try:
@@ -138,9 +140,8 @@ def recover(database: str, commit: Replay) -> int:
             with os.fdopen(os.dup(fd), "rb") as handle:
                 records = list(decode_records(handle.read()))
             if records:
-                commit(records)
+                recovered += commit(records)
             os.unlink(path)
-            recovered += len(records)
         finally:
             os.close(fd)
     return recovered

@@ -67,9 +67,11 @@ CHECKPOINT_EVERY_SECONDS = 1.0
 # SQLite's inline automatic checkpoint threshold (pages), reached only if the thread falls behind.
 INLINE_CHECKPOINT_PAGES = 10000
 
-_INSERT_HEAD = ("INSERT INTO traces (id, workspace, label, kind, selected, status, policy, cost, latency_ms, created,"
-                " created_ms, body) VALUES ")
+_TRACE_COLUMNS = ("traces (id, workspace, label, kind, selected, status, policy, cost, latency_ms, created,"
+                  " created_ms, body) VALUES ")
+_INSERT_HEAD = "INSERT INTO " + _TRACE_COLUMNS
 _ROW_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_NEW = "INSERT OR IGNORE INTO " + _TRACE_COLUMNS + _ROW_PLACEHOLDERS
 _COLUMNS = 12
 _INSERT_TRACE = _INSERT_HEAD + _ROW_PLACEHOLDERS
 # Rows per multi-row INSERT. Python's sqlite3 releases the GIL around every sqlite3_step and must
@@ -116,7 +118,7 @@ class SQLiteStore:
             except OSError as exc:
                 raise StoreError(f"cannot open the trace journal beside {path}: {exc}") from exc
             if replayed:
-                log.warning("stored %d traces left in the journal by an earlier process", replayed)
+                log.warning("recovered %d trace(s) left in the journal by an earlier process", replayed)
 
     def _wal(self) -> bool:
         try:
@@ -138,25 +140,32 @@ class SQLiteStore:
         with self._lock:
             self._db.execute(_INSERT_TRACE, (row[0], workspace_id, *row[1:], data))
 
-    def _commit(self, batch: list[tuple[str, bytes, tuple[Any, ...] | None]]) -> None:
-        """Inserts journaled traces in one transaction. A trace id already stored is logged and
-        skipped (ids carry 64 random bits, so only a replayed journal meets one); any other failure
-        raises, and the journal keeps the traces."""
+    def _commit(self, batch: list[tuple[str, bytes, tuple[Any, ...] | None]], *, replay: bool = False) -> int:
+        """Inserts journaled traces in one transaction; returns how many were new. A trace id already
+        stored is skipped: expected when replaying the journal of a process that died after its last
+        commit (said once, by the caller), an error otherwise (ids carry 64 random bits). Any other
+        failure raises, and the journal keeps the traces."""
         rows = [_row(ws, body, row) for ws, body, row in batch]
         with self._lock:
             try:
                 self._db.execute("BEGIN")
                 self._insert_grouped(rows)
                 self._db.execute("COMMIT")
+                stored = len(rows)
             except sqlite3.IntegrityError:
                 self._db.execute("ROLLBACK")
-                self._insert_each(rows)
+                dropped = self._insert_new(rows)
+                stored = len(rows) - len(dropped)
             except BaseException:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+        if stored < len(rows) and not replay:
+            log.error("%d trace(s) already stored were dropped (%s)", len(dropped),
+                      ", ".join(f"{row[0]} in workspace {row[1]}" for row in dropped[:5]))
         if self._checkpointer is not None:
             self._checkpointer.saved(len(rows))
+        return stored
 
     def _insert_grouped(self, rows: list[tuple[Any, ...]]) -> None:
         at = 0
@@ -166,14 +175,23 @@ class SQLiteStore:
             self._db.execute(_insert_sql(size), [value for row in group for value in row])
             at += size
 
-    def _insert_each(self, rows: list[tuple[Any, ...]]) -> None:
-        for row in rows:
-            try:
-                self._db.execute(_INSERT_TRACE, row)
-            except sqlite3.IntegrityError:
-                log.error("trace %s is already stored in workspace %s; the second copy was dropped", row[0], row[1])
+    def _insert_new(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Stores the rows whose (workspace, id) is not stored yet, in one transaction (one step per
+        row: this path only follows a failed group insert); returns the rows it dropped."""
+        dropped = []
+        try:
+            self._db.execute("BEGIN")
+            for row in rows:
+                if self._db.execute(_INSERT_NEW, row).rowcount == 0:
+                    dropped.append(row)
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        return dropped
 
-    def _commit_recovered(self, records: list[tuple[str, bytes]]) -> None:
+    def _commit_recovered(self, records: list[tuple[str, bytes]]) -> int:
         batch: list[tuple[str, bytes, tuple[Any, ...] | None]] = []
         for ws, body in records:
             try:
@@ -181,7 +199,7 @@ class SQLiteStore:
                 batch.append((ws, body, summary_row(trace) if isinstance(trace, dict) else None))
             except (orjson.JSONDecodeError, ValueError, KeyError):
                 log.error("skipped an unreadable trace in the journal (workspace %s)", ws)
-        self._commit([entry for entry in batch if entry[2] is not None])
+        return self._commit([entry for entry in batch if entry[2] is not None], replay=True)
 
     def _sync(self) -> None:
         """Reads see every trace saved before them."""
