@@ -348,6 +348,28 @@ def test_parse_request_admits_policy_ir_and_applies_mutate():
     assert reqs["max_tokens"] == 100
 
 
+def test_parse_request_admits_each_policy_against_the_catalog_it_is_given():
+    # A service sends one policy on every call and the core keeps what it admitted; the answer
+    # must still depend on the catalog's vocabulary, not on which catalog admitted the term first.
+    def catalog(declares: bool) -> uh.Catalog:
+        fields = [{"name": "house_score", "kind": "number", "description": "House score."}] if declares else []
+        model = {"id": "m", "provider": "openai", "price_out": 1, **({"house_score": 0.5} if declares else {})}
+        return uh.Catalog.from_json(json.dumps({"format": "unhardcoded-catalog/v1", "fields": fields,
+                                                "models": [model]}))
+
+    declares, lacks = catalog(True), catalog(False)
+    body = json.dumps({"messages": [{"role": "user", "content": "hi"}],
+                       "policy_ir": ["policy", ["ev_zero"], ["cmp", "house_score", "ge", 0.4], ["zero"], *TAIL]}).encode()
+    for _ in range(2):
+        kind, policy, _ = uh.parse_request(body, fields=declares)
+        assert kind == "policy"
+        assert policy.rank(declares).winner == "m"
+        for other in (lacks, None):
+            with pytest.raises(uh.UnhardcodedError) as info:
+                uh.parse_request(body, fields=other)
+            assert (info.value.code, info.value.path) == ("invalid_policy", "/policy_ir/2/1")
+
+
 def test_parse_request_paths_are_prefixed():
     body = {"messages": [], "policy_ir": ["policy", ["ev_zero"], ["is", "disabld"], ["zero"], *TAIL]}
     with pytest.raises(uh.UnhardcodedError) as info:

@@ -5,8 +5,8 @@ completes without an SQLite commit on the request path.
 then on the trace survives a crash of the process — the same guarantee SQLite's WAL gives with
 synchronous=NORMAL, for the cost of a memory copy instead of an inline commit (a transaction
 writing three b-tree pages, frame headers and file locks through a dozen system calls). A thread then
-commits the journaled traces to SQLite in groups, so the tables catch up within milliseconds and a
-commit is shared by every trace that arrived meanwhile. Reads first commit whatever is still
+commits the journaled traces to SQLite in groups, so the tables catch up within half a second and
+a commit is shared by every trace that arrived meanwhile. Reads first commit whatever is still
 pending, so a trace is queryable as soon as its call has returned.
 
 Files: `<database>.journal-<random>`, ROTATE_BYTES each, preallocated and mapped into memory (an
@@ -39,9 +39,11 @@ ROTATE_BYTES = 4 * 1024 * 1024
 # Fault the mapping in when a file is created rather than page by page on the request path.
 _POPULATE = getattr(mmap, "MAP_POPULATE", 0)
 # How long the committer lets traces gather before a commit (seconds). Durability does not wait for
-# it and readers commit what is pending themselves, so it only trades commits per second (each one
-# writes the same few b-tree pages whether it carries one trace or fifty) against memory.
-GATHER_SECONDS = 0.05
+# it and this process's readers commit what is pending themselves, so it trades how soon another
+# process sees a trace against the store's cost per trace: each commit rewrites the index pages
+# it touched, and with the event loop on the same core a 50 ms gather cost about 2% of a router's
+# throughput more than 0.5 s (benches/router_overhead.py --simultaneous; docs/benchmarks.md).
+GATHER_SECONDS = 0.5
 
 _HEADER = struct.Struct("<II")
 _WS_LEN = struct.Struct("<H")

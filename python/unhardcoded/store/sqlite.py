@@ -62,8 +62,10 @@ CREATE TABLE IF NOT EXISTS settings (
 """
 
 # Background checkpoint: after this many saves, or this many seconds after the first unsaved one.
-CHECKPOINT_EVERY_SAVES = 500
-CHECKPOINT_EVERY_SECONDS = 1.0
+# Each checkpoint copies (and fsyncs) every page written since the last, index pages included, so
+# rarer checkpoints copy the often-rewritten pages fewer times; the log grows to a few MB between.
+CHECKPOINT_EVERY_SAVES = 5000
+CHECKPOINT_EVERY_SECONDS = 5.0
 # SQLite's inline automatic checkpoint threshold (pages), reached only if the thread falls behind.
 INLINE_CHECKPOINT_PAGES = 10000
 

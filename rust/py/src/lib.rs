@@ -1084,7 +1084,7 @@ fn fingerprint(py: Python<'_>, text: &Bound<'_, PyAny>, prefix: &str) -> PyResul
 }
 
 enum Routed {
-    Policy(AdmittedPolicy),
+    Policy(Arc<AdmittedPolicy>),
     Flow(AdmittedFlow),
     None,
 }
@@ -1122,7 +1122,8 @@ fn parse_request<'py>(
                     ))
                 }
                 (Some(term), None) => {
-                    let p = policy::admit_value(term, vocab).map_err(|e| e.prefixed("/policy_ir"))?;
+                    let p = policy::cache::admit_cached(term, catalog.as_ref(), core_vocab())
+                        .map_err(|e| e.prefixed("/policy_ir"))?;
                     mutate::apply(&p.ast.mutate, &mut request);
                     Routed::Policy(p)
                 }
@@ -1136,7 +1137,7 @@ fn parse_request<'py>(
         .map_err(to_py_err)?;
     let reqs = to_py(py, &requirements.to_value())?;
     let (kind, term) = match routed {
-        Routed::Policy(p) => ("policy", Py::new(py, Policy { inner: Arc::new(p) })?.into_any()),
+        Routed::Policy(p) => ("policy", Py::new(py, Policy { inner: p })?.into_any()),
         Routed::Flow(f) => ("flow", Py::new(py, Flow::new(f))?.into_any()),
         Routed::None => ("none", py.None()),
     };

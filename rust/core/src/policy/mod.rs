@@ -5,6 +5,7 @@
 
 pub mod admit;
 pub mod ast;
+pub mod cache;
 mod nodes;
 
 pub use admit::admit;
