@@ -400,6 +400,54 @@ def paired(results: dict[str, Result], a: str, b: str) -> tuple[list[float], lis
     return added, rps
 
 
+def measure_simultaneous(systems: list[System], rounds: int, duration: float, cpu: str | None,
+                         workdir: Path) -> list[dict[str, Run]]:
+    """Every proxy under test at once, each driven by its own wrk at c=32. Pinned to the same CPU
+    and each in its own session (so the kernel's autogroup scheduling splits the CPU evenly
+    between them, threads included), they get equal shares of one core at the same moments, so
+    a change in the host's speed hits them alike; the ratio of their request rates is then the
+    ratio of their CPU cost per request, which is what the req/s targets compare when each
+    saturates a core alone."""
+    import threading
+
+    proxies = [s for s in systems if s.proc is not None]
+    out: list[dict[str, Run]] = []
+    for r in range(rounds):
+        runs: dict[str, Run] = {}
+        errors: list[BaseException] = []
+
+        def drive(system: System) -> None:
+            try:
+                runs[system.name] = wrk(system, 32, duration, cpu, workdir)
+            except BaseException as exc:  # reported after the round, on the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=drive, args=(s,)) for s in proxies]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise RuntimeError(f"simultaneous round {r + 1} failed: {errors[0]}")
+        out.append(runs)
+        print(f"  simultaneous round {r + 1}: " + ", ".join(f"{n} {v.rps:.0f} req/s" for n, v in runs.items()),
+              file=sys.stderr)
+    return out
+
+
+def report_simultaneous(rounds: list[dict[str, Run]]) -> str:
+    if not rounds or "router" not in rounds[0] or "passthrough" not in rounds[0]:
+        return ""
+    ratios = [r["router"].rps / max(r["passthrough"].rps, 1e-9) for r in rounds]
+    lines = ["| round | pass-through req/s | router req/s | router / pass-through |", "|---|---:|---:|---:|"]
+    for i, r in enumerate(rounds):
+        lines.append(f"| {i + 1} | {r['passthrough'].rps:.0f} | {r['router'].rps:.0f} | {ratios[i]:.3f} |")
+    m = statistics.median(ratios)
+    lines.append(f"\nSimultaneous, c=32 each, one shared core: router / pass-through req/s median {m:.3f} "
+                 f"(range {min(ratios):.3f}–{max(ratios):.3f}); target ≥ 0.8: {'yes' if m >= 0.8 else 'NO'}")
+    return "\n".join(lines)
+
+
 def _cpu_text(run: Run) -> str:
     return f" {run.cpu_us:.0f} µs CPU/request" if run.cpu_us is not None else ""
 
@@ -553,6 +601,9 @@ def main() -> int:
     parser.add_argument("--ready-timeout", type=float, default=120.0)
     parser.add_argument("--json", type=Path, help="also write the raw runs here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, configs)")
+    parser.add_argument("--simultaneous", type=int, default=0, metavar="ROUNDS",
+                        help="after the rounds, this many rounds with every proxy loaded at once on the shared "
+                             "CPU (c=32 each); with --rounds 0 only these")
     parser.add_argument("--profile", metavar="SYSTEM[,SYSTEM]", help="after measuring, profile these proxies with py-spy")
     parser.add_argument("--profile-seconds", type=float, default=10.0)
     parser.add_argument("--profile-concurrency", type=int, default=32)
@@ -584,6 +635,8 @@ def main() -> int:
         started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
         load_before = os.getloadavg()
         results = measure(systems, args.rounds, args.duration, args.warmup, load_cpu, workdir)
+        simultaneous = (measure_simultaneous(systems, args.simultaneous, args.duration, load_cpu, workdir)
+                        if args.simultaneous else [])
         load_after = os.getloadavg()
         profiles = {}
         for name in [p for p in (args.profile or "").split(",") if p]:
@@ -607,12 +660,17 @@ def main() -> int:
     print(f"router overhead — {started}; {os.cpu_count()} CPUs; pinned: {'yes (proxy CPU 1; fake + wrk CPU 0)' if pin else 'no'}; "
           f"{args.rounds} round(s) × {args.duration:g} s per system and concurrency; load average "
           f"{load_before[0]:.2f} before, {load_after[0]:.2f} after\n")
-    print(report(results, args))
+    if args.rounds:
+        print(report(results, args))
+    if simultaneous:
+        print("\n" + report_simultaneous(simultaneous))
     for name, text in profiles.items():
         print(f"\n### py-spy profile of {name} at c={args.profile_concurrency} ({args.profile_seconds:g} s"
               f"{', idle threads included' if args.profile_idle else ''})\n\n{text}")
     if args.json:
-        args.json.write_text(json.dumps({k: asdict(v) for k, v in results.items()}, indent=2))
+        raw: dict = {k: asdict(v) for k, v in results.items()}
+        raw["simultaneous"] = [{k: asdict(v) for k, v in r.items()} for r in simultaneous]
+        args.json.write_text(json.dumps(raw, indent=2))
     return 0
 
 

@@ -1,5 +1,6 @@
-"""Runs the bare pass-through proxy (unhardcoded.server.passthrough) on the same uvicorn settings
-`unhardcoded serve` uses (uvloop, httptools, no access log), for benches/router_overhead.py.
+"""Runs the bare pass-through proxy (unhardcoded.server.passthrough) on the same uvicorn and
+garbage-collector settings `unhardcoded serve` uses (uvloop, httptools, no access log,
+server/gc_tuning.py), for benches/router_overhead.py.
 
     python benches/serve_passthrough.py --port 18002 --upstream http://127.0.0.1:18001/v1
 """
@@ -9,6 +10,7 @@ import argparse
 import os
 
 import uvicorn
+from unhardcoded.server.gc_tuning import tune_for_serving
 from unhardcoded.server.passthrough import create_passthrough_app
 
 
@@ -21,6 +23,7 @@ def main() -> None:
     args = parser.parse_args()
     key = os.environ.get(args.api_key_env) if args.api_key_env else None
     app = create_passthrough_app(args.upstream, api_key=key)
+    tune_for_serving()
     uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools", log_level="warning",
                 access_log=False, lifespan="on")
 

@@ -64,6 +64,7 @@ def serve_main(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .gc_tuning import tune_for_serving
     from .host import build_host
 
     try:
@@ -75,6 +76,8 @@ def serve_main(args: argparse.Namespace) -> int:
         return 2
     for line in banner(host):
         print(line, file=sys.stderr, flush=True)
-    uvicorn.run(create_app(host), host=cfg.host, port=cfg.port, loop="uvloop", http="httptools",
+    app = create_app(host)
+    tune_for_serving()
+    uvicorn.run(app, host=cfg.host, port=cfg.port, loop="uvloop", http="httptools",
                 log_level=cfg.log_level, access_log=cfg.access_log, lifespan="on")
     return 0
