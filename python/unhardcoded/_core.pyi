@@ -106,4 +106,6 @@ def parse_request(body: JsonInput, *, fields: Catalog | None = None
                   ) -> tuple[Literal["policy", "flow", "none"], Policy | Flow | None, dict[str, Any]]:
     """Strict-parse a chat request body, admit its `policy_ir` or `flow_ir` member (paths prefixed
     with /policy_ir or /flow_ir; field names checked against `fields` when given), and derive requirements
-    from the body (after the policy's mutate). Both members at once is invalid_request."""
+    from the body (after the policy's mutate). Both members at once is invalid_request. An admitted
+    `policy_ir` is kept by term and by `fields` catalog (up to 256), so a policy sent with every call
+    is admitted once; a refused one is checked again each time."""

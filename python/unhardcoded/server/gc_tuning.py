@@ -5,9 +5,8 @@ the collector runs every few dozen calls, and with Python's default thresholds e
 also walks everything that survived one — the whole in-flight working set under load — and now
 and then the whole heap. Freezing what exists once the server is built (catalog, config, imported
 modules) takes the long-lived heap out of every later collection, and a ten times larger first
-threshold with rarer older-generation runs walks the in-flight set far less often. Measured with
-both proxies sharing one core (docs/benchmarks.md): +1.7% throughput for the bare pass-through,
-+2.9% for the router, whose startup heap is larger.
+threshold with rarer older-generation runs walks the in-flight set far less often. Both the router
+and the benchmark's bare pass-through serve with these settings (docs/benchmarks.md).
 """
 from __future__ import annotations
 

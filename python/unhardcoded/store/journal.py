@@ -40,9 +40,9 @@ ROTATE_BYTES = 4 * 1024 * 1024
 _POPULATE = getattr(mmap, "MAP_POPULATE", 0)
 # How long the committer lets traces gather before a commit (seconds). Durability does not wait for
 # it and this process's readers commit what is pending themselves, so it trades how soon another
-# process sees a trace against the store's cost per trace: each commit rewrites the index pages
-# it touched, and with the event loop on the same core a 50 ms gather cost about 2% of a router's
-# throughput more than 0.5 s (benches/router_overhead.py --simultaneous; docs/benchmarks.md).
+# process sees a trace against the store's cost per trace: each commit rewrites the index pages it
+# touched and wakes a thread that shares the event loop's core, so fewer, larger commits cost the
+# router less (docs/benchmarks.md, "Router host").
 GATHER_SECONDS = 0.5
 
 _HEADER = struct.Struct("<II")

@@ -77,9 +77,9 @@ _INSERT_NEW = "INSERT OR IGNORE INTO " + _TRACE_COLUMNS + _ROW_PLACEHOLDERS
 _COLUMNS = 12
 _INSERT_TRACE = _INSERT_HEAD + _ROW_PLACEHOLDERS
 # Rows per multi-row INSERT. Python's sqlite3 releases the GIL around every sqlite3_step and must
-# take it back after each one; with the event loop busy, executemany paid that handoff once per
-# trace (about 90 µs of the committer's CPU per trace, on the loop's core). One statement per
-# group of rows pays it once per group. Group sizes are powers of two so a handful of prepared
+# take it back after each one; with the event loop busy, executemany paid that handoff (a wait
+# for the loop to drop the GIL, on the loop's core) once per trace. One statement per group of
+# rows pays it once per group. Group sizes are powers of two so a handful of prepared
 # statements serve every batch from the connection's statement cache.
 MAX_ROWS_PER_INSERT = 256
 
