@@ -148,6 +148,7 @@ class SQLiteStore:
         commit (said once, by the caller), an error otherwise (ids carry 64 random bits). Any other
         failure raises, and the journal keeps the traces."""
         rows = [_row(ws, body, row) for ws, body, row in batch]
+        dropped: list[tuple[Any, ...]] = []
         with self._lock:
             try:
                 self._db.execute("BEGIN")
@@ -162,7 +163,7 @@ class SQLiteStore:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
-        if stored < len(rows) and not replay:
+        if dropped and not replay:
             log.error("%d trace(s) already stored were dropped (%s)", len(dropped),
                       ", ".join(f"{row[0]} in workspace {row[1]}" for row in dropped[:5]))
         if self._checkpointer is not None:
