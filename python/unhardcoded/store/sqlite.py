@@ -154,11 +154,9 @@ class SQLiteStore:
                 self._db.execute("BEGIN")
                 self._insert_grouped(rows)
                 self._db.execute("COMMIT")
-                stored = len(rows)
             except sqlite3.IntegrityError:
                 self._db.execute("ROLLBACK")
                 dropped = self._insert_new(rows)
-                stored = len(rows) - len(dropped)
             except BaseException:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
@@ -168,7 +166,7 @@ class SQLiteStore:
                       ", ".join(f"{row[0]} in workspace {row[1]}" for row in dropped[:5]))
         if self._checkpointer is not None:
             self._checkpointer.saved(len(rows))
-        return stored
+        return len(rows) - len(dropped)
 
     def _insert_grouped(self, rows: list[tuple[Any, ...]]) -> None:
         at = 0
